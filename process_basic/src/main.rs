@@ -1,0 +1,4 @@
+//! Placeholder: the process_basic example is not written yet.
+fn main() {
+    println!("process_basic: not written yet");
+}

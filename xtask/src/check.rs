@@ -1,0 +1,222 @@
+//! Judging one run of an example against its golden files.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+
+use crate::golden::{Golden, lines};
+use crate::matcher::{Outcome as MatchOutcome, match_output};
+use crate::runner::{Ending, Leftover, Outcome, signal_name};
+use crate::view::explain_mismatch;
+use crate::workspace::Example;
+
+/// What an example must print: its parsed golden files.
+pub struct Expectation {
+    pub stdout: Golden,
+    pub stdout_path: PathBuf,
+    /// `None` when the example has no golden stderr file: then stderr must be empty.
+    pub stderr: Option<Golden>,
+    pub stderr_path: PathBuf,
+}
+
+impl Expectation {
+    pub fn load(example: &Example) -> Result<Expectation> {
+        let stdout_path = example.golden_stdout();
+        let stderr_path = example.golden_stderr();
+        let stderr = if stderr_path.exists() {
+            Some(load_golden(&stderr_path)?)
+        } else {
+            None
+        };
+        Ok(Expectation {
+            stdout: load_golden(&stdout_path)?,
+            stdout_path,
+            stderr,
+            stderr_path,
+        })
+    }
+}
+
+pub fn load_golden(path: &Path) -> Result<Golden> {
+    let text =
+        fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    Golden::parse(&text).with_context(|| format!("malformed golden file {}", path.display()))
+}
+
+/// Everything wrong with one run; empty when it passed.
+pub fn problems(expect: &Expectation, run: &Outcome, timeout: Duration) -> Vec<String> {
+    let mut problems = Vec::new();
+    match &run.ending {
+        Ending::Exited(0) => {}
+        Ending::Exited(code) => problems.push(format!("exit status: exited with {code}")),
+        Ending::Signaled(signal) => {
+            problems.push(format!("exit status: killed by {}", signal_name(*signal)))
+        }
+        Ending::TimedOut { main_exited: None } => problems.push(format!(
+            "timed out after {}: the process group was killed",
+            seconds(timeout)
+        )),
+        Ending::TimedOut {
+            main_exited: Some(how),
+        } => problems.push(format!(
+            "timed out after {}: the main process had {how}, but its output pipe was still held \
+             open by a process it started; the process group was killed",
+            seconds(timeout)
+        )),
+    }
+    if run.output_abandoned {
+        problems.push(
+            "the output pipe stayed open even after the kill: a process left the process group \
+             (setsid?) and may still be running"
+                .to_string(),
+        );
+    }
+    compare(
+        "stdout",
+        &run.stdout,
+        Some(&expect.stdout),
+        &expect.stdout_path,
+        &mut problems,
+    );
+    compare(
+        "stderr",
+        &run.stderr,
+        expect.stderr.as_ref(),
+        &expect.stderr_path,
+        &mut problems,
+    );
+    if !run.leftovers.is_empty() {
+        let list: Vec<String> = run.leftovers.iter().map(describe_leftover).collect();
+        problems.push(format!("left behind:\n  {}", list.join("\n  ")));
+    }
+    problems
+}
+
+fn compare(
+    stream: &str,
+    bytes: &[u8],
+    golden: Option<&Golden>,
+    path: &Path,
+    problems: &mut Vec<String>,
+) {
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            problems.push(format!(
+                "{stream} is not UTF-8 (invalid byte at offset {}); golden files are text",
+                e.valid_up_to()
+            ));
+            return;
+        }
+    };
+    let Some(golden) = golden else {
+        if !text.is_empty() {
+            problems.push(format!(
+                "{stream} is not empty (add {} if this output is intended):\n{}",
+                path.display(),
+                indent(text)
+            ));
+        }
+        return;
+    };
+    let output = lines(text);
+    match match_output(golden, &output) {
+        MatchOutcome::Match => {}
+        MatchOutcome::Mismatch => problems.push(format!(
+            "{stream} does not match {}:\n{}",
+            path.display(),
+            indent(&explain_mismatch(golden, &output))
+        )),
+        MatchOutcome::GaveUp => problems.push(format!(
+            "{stream}: the matcher gave up on {} (too many ways to place its placeholders); use \
+             fewer named placeholders inside [unordered] blocks",
+            path.display()
+        )),
+    }
+}
+
+pub fn describe_leftover(leftover: &Leftover) -> String {
+    match leftover {
+        Leftover::Process { pid, name } => format!("process {pid} ({name}) still running"),
+        Leftover::Unreaped { pid, name } => {
+            format!("child {pid} ({name}) exited but was never reaped with wait")
+        }
+        Leftover::TmpFile(name) => format!("file `{name}` in TMPDIR"),
+        Leftover::Shm(name) => format!("shared-memory object /dev/shm/{name}"),
+        Leftover::Queue(name) => format!("message queue /{name}"),
+    }
+}
+
+fn indent(text: &str) -> String {
+    text.lines()
+        .map(|l| format!("    {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+pub fn seconds(d: Duration) -> String {
+    format!("{} s", d.as_secs_f64())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn expectation(stdout: &str) -> Expectation {
+        Expectation {
+            stdout: Golden::parse(stdout).unwrap(),
+            stdout_path: "ex/golden.stdout".into(),
+            stderr: None,
+            stderr_path: "ex/golden.stderr".into(),
+        }
+    }
+
+    fn outcome(stdout: &[u8], stderr: &[u8], ending: Ending) -> Outcome {
+        Outcome {
+            ending,
+            stdout: stdout.to_vec(),
+            stderr: stderr.to_vec(),
+            elapsed: Duration::from_millis(1),
+            leftovers: Vec::new(),
+            output_abandoned: false,
+        }
+    }
+
+    #[test]
+    fn clean_run_has_no_problems() {
+        let p = problems(
+            &expectation("hi\n"),
+            &outcome(b"hi\n", b"", Ending::Exited(0)),
+            Duration::from_secs(1),
+        );
+        assert!(p.is_empty(), "{p:?}");
+    }
+
+    #[test]
+    fn each_failure_is_named() {
+        let mut run = outcome(b"\xff\n", b"oops\n", Ending::Signaled(9));
+        run.leftovers.push(Leftover::Shm("q".into()));
+        let p = problems(&expectation("hi\n"), &run, Duration::from_secs(1));
+        assert_eq!(p.len(), 4, "{p:?}");
+        assert_eq!(p[0], "exit status: killed by SIGKILL");
+        assert!(p[1].starts_with("stdout is not UTF-8 (invalid byte at offset 0)"));
+        assert!(p[2].starts_with("stderr is not empty"));
+        assert_eq!(p[3], "left behind:\n  shared-memory object /dev/shm/q");
+    }
+
+    #[test]
+    fn timeout_with_exited_main_says_who_held_the_pipe() {
+        let run = outcome(
+            b"hi\n",
+            b"",
+            Ending::TimedOut {
+                main_exited: Some("exited with 0".into()),
+            },
+        );
+        let p = problems(&expectation("hi\n"), &run, Duration::from_millis(1500));
+        assert_eq!(p.len(), 1);
+        assert!(p[0].starts_with("timed out after 1.5 s: the main process had exited with 0"));
+    }
+}

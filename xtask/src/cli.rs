@@ -1,0 +1,169 @@
+//! Command-line parsing for `cargo xtask`.
+
+use std::ffi::OsString;
+use std::time::Duration;
+
+pub const USAGE: &str = "\
+usage: cargo xtask <command> [options] [NAME...]
+
+commands:
+  verify   run the examples (all, or those named) and compare them with their golden files
+  bless    write the examples' current output as their golden files
+
+options:
+  --timeout SECS   time limit for one run of an example (default 5)
+  --repeat N       runs of each example (default: 1 for verify, 3 for bless)
+  --jobs N         runs at the same time (default: the number of CPUs)
+  -h, --help       this text";
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Options {
+    pub timeout: Duration,
+    /// `None`: the command's own default.
+    pub repeat: Option<u32>,
+    pub jobs: usize,
+}
+
+#[derive(Debug, PartialEq)]
+pub enum Command {
+    Verify(Options, Vec<String>),
+    Bless(Options, Vec<String>),
+    Help,
+}
+
+/// Parses the arguments after the program name. Errors are one line, without the usage.
+pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String> {
+    let mut args = args.into_iter().map(|a| {
+        a.into_string()
+            .map_err(|a| format!("argument {a:?} is not valid UTF-8"))
+    });
+    let command = match args.next().transpose()? {
+        None => return Err("no command given".to_string()),
+        Some(c) if c == "-h" || c == "--help" || c == "help" => return Ok(Command::Help),
+        Some(c) => c,
+    };
+    if command != "verify" && command != "bless" {
+        return Err(format!("unknown command `{command}`"));
+    }
+    let mut options = Options {
+        timeout: Duration::from_secs(5),
+        repeat: None,
+        jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
+    let mut names = Vec::new();
+    while let Some(arg) = args.next().transpose()? {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((flag, value)) if flag.starts_with("--") => {
+                (flag.to_string(), Some(value.to_string()))
+            }
+            _ => (arg.clone(), None),
+        };
+        let mut value = || -> Result<String, String> {
+            match inline.clone() {
+                Some(v) => Ok(v),
+                None => args
+                    .next()
+                    .transpose()?
+                    .ok_or_else(|| format!("`{flag}` needs a value")),
+            }
+        };
+        match flag.as_str() {
+            "-h" | "--help" => return Ok(Command::Help),
+            "--timeout" => options.timeout = parse_timeout(&value()?)?,
+            "--repeat" => options.repeat = Some(parse_count("--repeat", &value()?)?),
+            "--jobs" => options.jobs = parse_count("--jobs", &value()?)? as usize,
+            _ if flag.starts_with('-') => return Err(format!("unknown option `{arg}`")),
+            _ => names.push(arg),
+        }
+    }
+    Ok(match command.as_str() {
+        "verify" => Command::Verify(options, names),
+        _ => Command::Bless(options, names),
+    })
+}
+
+fn parse_timeout(value: &str) -> Result<Duration, String> {
+    let bad = || format!("bad --timeout `{value}`: expected seconds, more than 0 and at most 3600");
+    let secs: f64 = value.parse().map_err(|_| bad())?;
+    if !(secs > 0.0 && secs <= 3600.0) {
+        return Err(bad());
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+fn parse_count(flag: &str, value: &str) -> Result<u32, String> {
+    match value.parse::<u32>() {
+        Ok(n) if (1..=100_000).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "bad {flag} `{value}`: expected a whole number from 1 to 100000"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_str(args: &[&str]) -> Result<Command, String> {
+        parse(args.iter().map(OsString::from))
+    }
+
+    #[test]
+    fn verify_with_options_and_names() {
+        let Command::Verify(options, names) = parse_str(&[
+            "verify",
+            "--timeout",
+            "1.5",
+            "--repeat=50",
+            "--jobs",
+            "2",
+            "ipc_pipe",
+        ])
+        .unwrap() else {
+            panic!("not verify");
+        };
+        assert_eq!(options.timeout, Duration::from_millis(1500));
+        assert_eq!(options.repeat, Some(50));
+        assert_eq!(options.jobs, 2);
+        assert_eq!(names, vec!["ipc_pipe"]);
+    }
+
+    #[test]
+    fn bad_input_is_one_clear_line() {
+        assert_eq!(parse_str(&[]).unwrap_err(), "no command given");
+        assert_eq!(
+            parse_str(&["frobnicate"]).unwrap_err(),
+            "unknown command `frobnicate`"
+        );
+        assert_eq!(
+            parse_str(&["verify", "--fast"]).unwrap_err(),
+            "unknown option `--fast`"
+        );
+        assert_eq!(
+            parse_str(&["verify", "--timeout"]).unwrap_err(),
+            "`--timeout` needs a value"
+        );
+        assert!(
+            parse_str(&["verify", "--timeout", "0"])
+                .unwrap_err()
+                .starts_with("bad --timeout `0`")
+        );
+        assert!(parse_str(&["verify", "--timeout", "nan"]).is_err());
+        assert!(
+            parse_str(&["verify", "--repeat", "-3"])
+                .unwrap_err()
+                .starts_with("bad --repeat `-3`")
+        );
+        assert!(
+            parse_str(&["bless", "--jobs=0"])
+                .unwrap_err()
+                .starts_with("bad --jobs `0`")
+        );
+    }
+
+    #[test]
+    fn help() {
+        assert_eq!(parse_str(&["--help"]).unwrap(), Command::Help);
+        assert_eq!(parse_str(&["verify", "-h"]).unwrap(), Command::Help);
+    }
+}

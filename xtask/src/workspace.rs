@@ -1,0 +1,172 @@
+//! Finding the examples in the workspace and building them.
+
+use std::collections::HashMap;
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use anyhow::{Context, Result, bail};
+use cargo_metadata::{Message, MetadataCommand, TargetKind};
+
+/// The workspace member that is tooling, not an example.
+const TOOLING: &str = "xtask";
+
+pub const GOLDEN_STDOUT: &str = "golden.stdout";
+pub const GOLDEN_STDERR: &str = "golden.stderr";
+
+#[derive(Debug, Clone)]
+pub struct Example {
+    pub name: String,
+    pub dir: PathBuf,
+}
+
+impl Example {
+    pub fn golden_stdout(&self) -> PathBuf {
+        self.dir.join(GOLDEN_STDOUT)
+    }
+
+    pub fn golden_stderr(&self) -> PathBuf {
+        self.dir.join(GOLDEN_STDERR)
+    }
+}
+
+pub struct Workspace {
+    pub root: PathBuf,
+    /// Every member except the tooling, sorted by name.
+    pub examples: Vec<Example>,
+}
+
+impl Workspace {
+    pub fn discover() -> Result<Workspace> {
+        let metadata = MetadataCommand::new()
+            .no_deps()
+            .exec()
+            .context("cannot read the workspace with `cargo metadata`")?;
+        let root = metadata.workspace_root.clone().into_std_path_buf();
+        let mut examples = Vec::new();
+        for package in metadata.workspace_packages() {
+            if package.name.as_str() == TOOLING {
+                continue;
+            }
+            let dir = package
+                .manifest_path
+                .parent()
+                .context("a manifest path has a parent")?
+                .to_path_buf()
+                .into_std_path_buf();
+            if dir.file_name().and_then(|n| n.to_str()) != Some(package.name.as_str()) {
+                bail!(
+                    "example `{}` lives in {}: each example's folder must have the package's name",
+                    package.name,
+                    dir.display()
+                );
+            }
+            examples.push(Example {
+                name: package.name.to_string(),
+                dir,
+            });
+        }
+        examples.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(Workspace { root, examples })
+    }
+
+    /// The examples named on the command line, or all of them when none is named.
+    pub fn select(&self, names: &[String]) -> Result<Vec<Example>> {
+        if names.is_empty() {
+            return Ok(self.examples.clone());
+        }
+        let mut chosen = Vec::new();
+        for name in names {
+            let Some(example) = self.examples.iter().find(|e| &e.name == name) else {
+                let known: Vec<&str> = self.examples.iter().map(|e| e.name.as_str()).collect();
+                bail!(
+                    "unknown example `{name}` (the examples are: {})",
+                    known.join(", ")
+                );
+            };
+            if !chosen.iter().any(|c: &Example| c.name == example.name) {
+                chosen.push(example.clone());
+            }
+        }
+        Ok(chosen)
+    }
+
+    /// Every example has a golden stdout file, and every golden file belongs to an example.
+    pub fn check_golden_files(&self) -> Result<()> {
+        for example in &self.examples {
+            let path = example.golden_stdout();
+            if !path.is_file() {
+                bail!(
+                    "{} is missing: every example needs one (create it with `cargo xtask bless {}`)",
+                    path.display(),
+                    example.name
+                );
+            }
+        }
+        for entry in std::fs::read_dir(&self.root)
+            .with_context(|| format!("cannot list {}", self.root.display()))?
+        {
+            let dir = entry?.path();
+            if self.examples.iter().any(|e| e.dir == dir) {
+                continue;
+            }
+            for name in [GOLDEN_STDOUT, GOLDEN_STDERR] {
+                let orphan = dir.join(name);
+                if orphan.is_file() {
+                    bail!(
+                        "{} belongs to no example: add its folder to the workspace members or remove it",
+                        orphan.display()
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Builds the examples' binaries once and returns the path of each, by example name.
+///
+/// Cargo's progress and warnings go to our stderr; its JSON messages on stdout are only read for
+/// the artifact paths, so nothing cargo prints can enter a comparison.
+pub fn build(root: &Path, examples: &[Example]) -> Result<HashMap<String, PathBuf>> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut command = Command::new(cargo);
+    command
+        .current_dir(root)
+        .args([
+            "build",
+            "--bins",
+            "--message-format=json-render-diagnostics",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    for example in examples {
+        command.args(["--package", &example.name]);
+    }
+    let mut child = command.spawn().context("cannot run `cargo build`")?;
+    let stdout = child.stdout.take().expect("stdout was piped");
+    let mut binaries = HashMap::new();
+    for message in Message::parse_stream(BufReader::new(stdout)) {
+        if let Message::CompilerArtifact(artifact) =
+            message.context("cannot read cargo's build messages")?
+            && artifact.target.kind.contains(&TargetKind::Bin)
+            && let Some(executable) = artifact.executable
+        {
+            binaries.insert(artifact.target.name.clone(), executable.into_std_path_buf());
+        }
+    }
+    let status = child.wait().context("cannot wait for `cargo build`")?;
+    if !status.success() {
+        bail!("`cargo build` failed ({status}); fix the build errors above");
+    }
+    for example in examples {
+        if !binaries.contains_key(&example.name) {
+            bail!(
+                "`cargo build` produced no binary named `{0}`: {0}/Cargo.toml must build a binary \
+                 with the package's name",
+                example.name
+            );
+        }
+    }
+    Ok(binaries)
+}
