@@ -39,10 +39,19 @@ impl Expectation {
     }
 }
 
+/// `path` relative to the current directory when it lies below it, for shorter messages.
+pub fn shown(path: &Path) -> String {
+    std::env::current_dir()
+        .ok()
+        .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf))
+        .unwrap_or_else(|| path.to_path_buf())
+        .display()
+        .to_string()
+}
+
 pub fn load_golden(path: &Path) -> Result<Golden> {
-    let text =
-        fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    Golden::parse(&text).with_context(|| format!("malformed golden file {}", path.display()))
+    let text = fs::read_to_string(path).with_context(|| format!("cannot read {}", shown(path)))?;
+    Golden::parse(&text).with_context(|| format!("malformed golden file {}", shown(path)))
 }
 
 /// Everything wrong with one run; empty when it passed.
@@ -115,7 +124,7 @@ fn compare(
         if !text.is_empty() {
             problems.push(format!(
                 "{stream} is not empty (add {} if this output is intended):\n{}",
-                path.display(),
+                shown(path),
                 indent(text)
             ));
         }
@@ -126,26 +135,28 @@ fn compare(
         MatchOutcome::Match => {}
         MatchOutcome::Mismatch => problems.push(format!(
             "{stream} does not match {}:\n{}",
-            path.display(),
+            shown(path),
             indent(&explain_mismatch(golden, &output))
         )),
         MatchOutcome::GaveUp => problems.push(format!(
             "{stream}: the matcher gave up on {} (too many ways to place its placeholders); use \
              fewer named placeholders inside [unordered] blocks",
-            path.display()
+            shown(path)
         )),
     }
 }
 
 pub fn describe_leftover(leftover: &Leftover) -> String {
     match leftover {
-        Leftover::Process { pid, name } => format!("process {pid} ({name}) still running"),
+        Leftover::Process { pid, name } => {
+            format!("process {pid} ({name}) was still running (verify killed it)")
+        }
         Leftover::Unreaped { pid, name } => {
             format!("child {pid} ({name}) exited but was never reaped with wait")
         }
         Leftover::TmpFile(name) => format!("file `{name}` in TMPDIR"),
-        Leftover::Shm(name) => format!("shared-memory object /dev/shm/{name}"),
-        Leftover::Queue(name) => format!("message queue /{name}"),
+        Leftover::Shm(name) => format!("shared-memory object /dev/shm/{name} (verify removed it)"),
+        Leftover::Queue(name) => format!("message queue /{name} (verify removed it)"),
     }
 }
 
@@ -203,7 +214,10 @@ mod tests {
         assert_eq!(p[0], "exit status: killed by SIGKILL");
         assert!(p[1].starts_with("stdout is not UTF-8 (invalid byte at offset 0)"));
         assert!(p[2].starts_with("stderr is not empty"));
-        assert_eq!(p[3], "left behind:\n  shared-memory object /dev/shm/q");
+        assert_eq!(
+            p[3],
+            "left behind:\n  shared-memory object /dev/shm/q (verify removed it)"
+        );
     }
 
     #[test]

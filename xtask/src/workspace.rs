@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use anyhow::{Context, Result, bail};
+
+use crate::check::shown;
 use cargo_metadata::{Message, MetadataCommand, TargetKind};
 
 /// The workspace member that is tooling, not an example.
@@ -98,7 +100,7 @@ impl Workspace {
             if !path.is_file() {
                 bail!(
                     "{} is missing: every example needs one (create it with `cargo xtask bless {}`)",
-                    path.display(),
+                    shown(&path),
                     example.name
                 );
             }
@@ -115,7 +117,7 @@ impl Workspace {
                 if orphan.is_file() {
                     bail!(
                         "{} belongs to no example: add its folder to the workspace members or remove it",
-                        orphan.display()
+                        shown(&orphan)
                     );
                 }
             }
