@@ -499,6 +499,17 @@ mod tests {
     }
 
     #[test]
+    fn readme_example_matches() {
+        let golden = "parent [PARENT]: started children\n[unordered]\nchild [A]: my parent is [PARENT]\n\
+                      child [B]: my parent is [PARENT]\n[/unordered]\nparent [PARENT]: reaped [A] and [B] in [..] ms\n";
+        let output = "parent 10: started children\nchild 12: my parent is 10\nchild 11: my parent is 10\n\
+                      parent 10: reaped 11 and 12 in 0.4 ms\n";
+        assert_eq!(check(golden, output), Outcome::Match);
+        let wrong_parent = output.replace("child 12: my parent is 10", "child 12: my parent is 9");
+        assert_eq!(check(golden, &wrong_parent), Outcome::Mismatch);
+    }
+
+    #[test]
     fn assign_block_reports_the_assignment() {
         let patterns = vec![
             Pattern::parse("a[..]").unwrap(),

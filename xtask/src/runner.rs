@@ -131,7 +131,13 @@ pub fn run(spec: &Spec) -> io::Result<Outcome> {
             deadline.saturating_duration_since(now)
         };
         match rx.recv_timeout(wait) {
-            Ok(event) => record(event, &mut exit, &mut out, &mut err)?,
+            Ok(event) => {
+                if let Err(e) = record(event, &mut exit, &mut out, &mut err) {
+                    // Leave nothing running behind an error either.
+                    kill_group(pgid)?;
+                    return Err(e);
+                }
+            }
             Err(mpsc::RecvTimeoutError::Timeout) if !timed_out => {
                 timed_out = true;
                 main_at_timeout = exit.map(describe_status);
