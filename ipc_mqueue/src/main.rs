@@ -26,8 +26,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use nix::errno::Errno;
 use nix::mqueue::{
-    MQ_OFlag, MqAttr, MqdT, mq_close, mq_getattr, mq_open, mq_receive, mq_send, mq_set_nonblock,
-    mq_timedreceive, mq_unlink,
+    MQ_OFlag, MqAttr, MqdT, mq_attr_member_t, mq_close, mq_getattr, mq_open, mq_receive, mq_send,
+    mq_set_nonblock, mq_timedreceive, mq_unlink,
 };
 use nix::sys::stat::Mode;
 use nix::sys::time::TimeSpec;
@@ -39,8 +39,8 @@ type Result<T> = std::result::Result<T, Box<dyn Error>>;
 /// Bytes per message. Unprivileged processes may ask for at most `msgsize_max` (8192 by
 /// default, /proc/sys/fs/mqueue/msgsize_max) and `msg_max` messages (10 by default); more gives
 /// EINVAL unless the process has CAP_SYS_RESOURCE.
-const MSGSIZE: i64 = 256;
-const MAXMSG: i64 = 10;
+const MSGSIZE: mq_attr_member_t = 256;
+const MAXMSG: mq_attr_member_t = 10;
 
 fn main() -> Result<()> {
     send_from_child()?;
@@ -55,7 +55,7 @@ fn main() -> Result<()> {
 /// Attributes are always passed: nix 0.31's `mq_open` with `O_CREAT` and `None` calls C's
 /// `mq_open` with two arguments, so the mode and attributes it reads are garbage (EINVAL in
 /// debug builds, a wrong mode in release builds).
-fn create_queue(maxmsg: i64, flags: MQ_OFlag) -> Result<(MqdT, String)> {
+fn create_queue(maxmsg: mq_attr_member_t, flags: MQ_OFlag) -> Result<(MqdT, String)> {
     static CREATED: AtomicU32 = AtomicU32::new(0);
     // One leading slash and no other: that is the whole syntax of a queue name. Unique per
     // process and call; O_EXCL refuses a name that already exists instead of sharing a queue
@@ -234,7 +234,7 @@ fn bounded_wait() -> Result<()> {
 }
 
 fn show(attr: &MqAttr) -> String {
-    let mode = if attr.flags() & i64::from(libc::O_NONBLOCK) != 0 {
+    let mode = if attr.flags() & mq_attr_member_t::from(libc::O_NONBLOCK) != 0 {
         "non-blocking"
     } else {
         "blocking"

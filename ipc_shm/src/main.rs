@@ -184,9 +184,9 @@ fn shared_counter() -> Result<()> {
     let shm = create_shared_memory(size_of::<AtomicU64>())?;
     let counter = shm.atomic_u64();
     // Atomics across processes: Linux maps both processes' pages to the same physical memory,
-    // and x86_64's (and every Linux target's) lock-free atomic instructions work on physical
-    // memory, so `fetch_add` is atomic between processes just as between threads. C++ calls
-    // such atomics address-free. Rust's memory model speaks only of threads in one program, so
+    // and x86_64's lock-free atomic instructions (like those of other targets where AtomicU64
+    // is lock-free) act on that memory, so `fetch_add` is atomic between processes just as
+    // between threads. C++ calls such atomics address-free. Rust's memory model speaks only of threads in one program, so
     // this relies on the platform rather than on a language guarantee.
     let child = match fork_flushed()? {
         ForkResult::Child => {

@@ -10,7 +10,7 @@ use crate::golden::{Golden, lines};
 use crate::matcher::{Outcome as MatchOutcome, match_output};
 use crate::runner::{Ending, Leftover, Outcome, signal_name};
 use crate::view::explain_mismatch;
-use crate::workspace::Example;
+use crate::workspace::{Example, shown};
 
 /// What an example must print: its parsed golden files.
 pub struct Expectation {
@@ -37,16 +37,6 @@ impl Expectation {
             stderr_path,
         })
     }
-}
-
-/// `path` relative to the current directory when it lies below it, for shorter messages.
-pub fn shown(path: &Path) -> String {
-    std::env::current_dir()
-        .ok()
-        .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf))
-        .unwrap_or_else(|| path.to_path_buf())
-        .display()
-        .to_string()
 }
 
 pub fn load_golden(path: &Path) -> Result<Golden> {

@@ -6,8 +6,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use anyhow::{Context, Result, bail};
-
-use crate::check::shown;
 use cargo_metadata::{Message, MetadataCommand, TargetKind};
 
 /// The workspace member that is tooling, not an example.
@@ -124,6 +122,16 @@ impl Workspace {
         }
         Ok(())
     }
+}
+
+/// `path` relative to the current directory when it lies below it, for shorter messages.
+pub fn shown(path: &Path) -> String {
+    std::env::current_dir()
+        .ok()
+        .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf))
+        .unwrap_or_else(|| path.to_path_buf())
+        .display()
+        .to_string()
 }
 
 /// Builds the examples' binaries once and returns the path of each, by example name.
