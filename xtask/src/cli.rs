@@ -9,6 +9,8 @@ usage: cargo xtask <command> [options] [NAME...]
 commands:
   verify   run the examples (all, or those named) and compare them with their golden files
   bless    write the examples' current output as their golden files
+  bench    build ipc_bench in release mode and run it: IPC latency and throughput
+           (its options: --quick, --out DIR; see `cargo xtask bench --help`)
 
 options:
   --timeout SECS   time limit for one run of an example (default 5)
@@ -28,12 +30,18 @@ pub struct Options {
 pub enum Command {
     Verify(Options, Vec<String>),
     Bless(Options, Vec<String>),
+    /// The arguments are ipc_bench's own, passed on unchanged.
+    Bench(Vec<OsString>),
     Help,
 }
 
 /// Parses the arguments after the program name. Errors are one line, without the usage.
 pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String> {
-    let mut args = args.into_iter().map(|a| {
+    let mut args = args.into_iter().peekable();
+    if args.peek().is_some_and(|c| c == "bench") {
+        return Ok(Command::Bench(args.skip(1).collect()));
+    }
+    let mut args = args.map(|a| {
         a.into_string()
             .map_err(|a| format!("argument {a:?} is not valid UTF-8"))
     });
@@ -159,6 +167,15 @@ mod tests {
                 .unwrap_err()
                 .starts_with("bad --jobs `0`")
         );
+    }
+
+    #[test]
+    fn bench_passes_its_arguments_on() {
+        assert_eq!(
+            parse_str(&["bench", "--quick", "--out", "x"]).unwrap(),
+            Command::Bench(vec!["--quick".into(), "--out".into(), "x".into()])
+        );
+        assert_eq!(parse_str(&["bench"]).unwrap(), Command::Bench(vec![]));
     }
 
     #[test]

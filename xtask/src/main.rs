@@ -1,6 +1,8 @@
 //! `cargo xtask`: the project's tooling. `verify` proves every example against its golden
-//! files; `bless` writes them. See README.md for the golden-file syntax.
+//! files; `bless` writes them; `bench` runs the IPC benchmark. See README.md for the
+//! golden-file syntax.
 
+mod bench;
 mod bless;
 mod check;
 mod cli;
@@ -32,6 +34,7 @@ fn main() -> ExitCode {
         }
         Command::Verify(options, names) => verify::verify(&options, &names),
         Command::Bless(options, names) => bless::bless(&options, &names),
+        Command::Bench(args) => bench::bench(&args),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

@@ -8,8 +8,8 @@ use std::process::{Command, Stdio};
 use anyhow::{Context, Result, bail};
 use cargo_metadata::{Message, MetadataCommand, TargetKind};
 
-/// The workspace member that is tooling, not an example.
-const TOOLING: &str = "xtask";
+/// The workspace members that are tooling, not examples: they have no golden files.
+const TOOLING: [&str; 2] = ["xtask", "ipc_bench"];
 
 pub const GOLDEN_STDOUT: &str = "golden.stdout";
 pub const GOLDEN_STDERR: &str = "golden.stderr";
@@ -32,6 +32,8 @@ impl Example {
 
 pub struct Workspace {
     pub root: PathBuf,
+    /// Cargo's target directory (`target/` unless configured otherwise).
+    pub target_dir: PathBuf,
     /// Every member except the tooling, sorted by name.
     pub examples: Vec<Example>,
 }
@@ -43,9 +45,10 @@ impl Workspace {
             .exec()
             .context("cannot read the workspace with `cargo metadata`")?;
         let root = metadata.workspace_root.clone().into_std_path_buf();
+        let target_dir = metadata.target_directory.clone().into_std_path_buf();
         let mut examples = Vec::new();
         for package in metadata.workspace_packages() {
-            if package.name.as_str() == TOOLING {
+            if TOOLING.contains(&package.name.as_str()) {
                 continue;
             }
             let dir = package
@@ -67,7 +70,11 @@ impl Workspace {
             });
         }
         examples.sort_by(|a, b| a.name.cmp(&b.name));
-        Ok(Workspace { root, examples })
+        Ok(Workspace {
+            root,
+            target_dir,
+            examples,
+        })
     }
 
     /// The examples named on the command line, or all of them when none is named.
@@ -135,10 +142,26 @@ pub fn shown(path: &Path) -> String {
 }
 
 /// Builds the examples' binaries once and returns the path of each, by example name.
+pub fn build(root: &Path, examples: &[Example]) -> Result<HashMap<String, PathBuf>> {
+    let packages: Vec<&str> = examples.iter().map(|e| e.name.as_str()).collect();
+    build_binaries(root, &packages, Profile::Dev)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Profile {
+    Dev,
+    Release,
+}
+
+/// Builds the binary of each package (named like the package) and returns its path, by name.
 ///
 /// Cargo's progress and warnings go to our stderr; its JSON messages on stdout are only read for
 /// the artifact paths, so nothing cargo prints can enter a comparison.
-pub fn build(root: &Path, examples: &[Example]) -> Result<HashMap<String, PathBuf>> {
+pub fn build_binaries(
+    root: &Path,
+    packages: &[&str],
+    profile: Profile,
+) -> Result<HashMap<String, PathBuf>> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = Command::new(cargo);
     command
@@ -150,8 +173,11 @@ pub fn build(root: &Path, examples: &[Example]) -> Result<HashMap<String, PathBu
         ])
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
-    for example in examples {
-        command.args(["--package", &example.name]);
+    if profile == Profile::Release {
+        command.arg("--release");
+    }
+    for package in packages {
+        command.args(["--package", package]);
     }
     let mut child = command.spawn().context("cannot run `cargo build`")?;
     let stdout = child.stdout.take().expect("stdout was piped");
@@ -169,12 +195,11 @@ pub fn build(root: &Path, examples: &[Example]) -> Result<HashMap<String, PathBu
     if !status.success() {
         bail!("`cargo build` failed ({status}); fix the build errors above");
     }
-    for example in examples {
-        if !binaries.contains_key(&example.name) {
+    for package in packages {
+        if !binaries.contains_key(*package) {
             bail!(
-                "`cargo build` produced no binary named `{0}`: {0}/Cargo.toml must build a binary \
-                 with the package's name",
-                example.name
+                "`cargo build` produced no binary named `{package}`: {package}/Cargo.toml must \
+                 build a binary with the package's name"
             );
         }
     }

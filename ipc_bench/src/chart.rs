@@ -1,0 +1,123 @@
+//! The latency chart: one panel per message size, the median round trip of each mechanism
+//! and placement as a dot, its p99 as the end of a line above the dot, on a log scale; the
+//! floor as a grey line.
+
+use std::path::Path;
+
+use plotters::prelude::*;
+
+use crate::link::Mechanism;
+use crate::report::Results;
+use crate::stats;
+use crate::sys::Placement;
+
+const COLORS: [RGBColor; 3] = [
+    RGBColor(31, 119, 180),
+    RGBColor(214, 39, 40),
+    RGBColor(44, 160, 44),
+];
+
+/// Writes the chart as SVG to `path`.
+pub fn latency_svg(results: &Results, path: &Path) -> crate::Result<()> {
+    let sizes = &results.latency_sizes;
+    let root = SVGBackend::new(path, (520 * sizes.len() as u32, 440)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let (title, body) = root.split_vertically(36);
+    title.titled(
+        &format!("Round trip between two processes ({})", results.machine),
+        ("sans-serif", 16),
+    )?;
+    let panels = body.split_evenly((1, sizes.len()));
+    // One scale for every panel, so that they compare by eye: from below the floor to above
+    // the slowest p99, in whole decades.
+    let all = results
+        .latency
+        .iter()
+        .flat_map(|c| [c.latency.median_ns, c.latency.p99_ns])
+        .chain([results.refs.floor.median_ns]);
+    let (lo, hi) = all.fold((f64::MAX, f64::MIN), |(lo, hi), ns| {
+        (lo.min(ns), hi.max(ns))
+    });
+    let lo_us = 10f64.powf((lo / 1e3).log10().floor());
+    let hi_us = 10f64.powf((hi / 1e3).log10().ceil());
+    let placements = results.placements();
+    let mechanisms = Mechanism::ALL;
+
+    for (panel, &size) in panels.iter().zip(sizes) {
+        let mut chart = ChartBuilder::on(panel)
+            .caption(
+                format!("{} messages", stats::size(size)),
+                ("sans-serif", 15),
+            )
+            .margin(10)
+            .x_label_area_size(40)
+            .y_label_area_size(60)
+            .build_cartesian_2d(
+                -0.5f64..mechanisms.len() as f64 - 0.5,
+                (lo_us..hi_us).log_scale(),
+            )?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(mechanisms.len())
+            .x_label_formatter(&|x| {
+                let i = x.round();
+                if (x - i).abs() < 1e-6 && i >= 0.0 {
+                    mechanisms
+                        .get(i as usize)
+                        .map_or(String::new(), |m| m.name().to_string())
+                } else {
+                    String::new()
+                }
+            })
+            .y_desc("round trip, µs (log scale)")
+            .y_label_formatter(&|us| format!("{us}"))
+            .draw()?;
+
+        let floor_us = results.refs.floor.median_ns / 1e3;
+        chart
+            .draw_series(LineSeries::new(
+                [(-0.5, floor_us), (mechanisms.len() as f64 - 0.5, floor_us)],
+                RGBColor(150, 150, 150).stroke_width(1),
+            ))?
+            .label("floor (one cache line, round trip)")
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], RGBColor(150, 150, 150)));
+
+        for (k, &placement) in placements.iter().enumerate() {
+            let color = COLORS[k % COLORS.len()];
+            let offset = (k as f64 - (placements.len() as f64 - 1.0) / 2.0) * 0.22;
+            let points: Vec<(f64, f64, f64)> = mechanisms
+                .iter()
+                .enumerate()
+                .filter_map(|(i, &m)| {
+                    results
+                        .latency_of(m, placement, size)
+                        .map(|l| (i as f64 + offset, l.median_ns / 1e3, l.p99_ns / 1e3))
+                })
+                .collect();
+            chart.draw_series(points.iter().map(|&(x, median, p99)| {
+                PathElement::new([(x, median), (x, p99)], color.stroke_width(2))
+            }))?;
+            chart
+                .draw_series(
+                    points
+                        .iter()
+                        .map(|&(x, median, _)| Circle::new((x, median), 4, color.filled())),
+                )?
+                .label(legend_label(placement))
+                .legend(move |(x, y)| Circle::new((x + 8, y), 4, color.filled()));
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .draw()?;
+    }
+    root.present()?;
+    Ok(())
+}
+
+fn legend_label(placement: Placement) -> String {
+    format!("{}: median, line to p99", placement.name())
+}

@@ -1,0 +1,347 @@
+//! Measures what the seeds only claim: how fast a pipe, a Unix socketpair, a POSIX message
+//! queue and shared memory (spinning, or blocking on a semaphore) carry messages between a
+//! parent and a forked child, and how much it matters where the two processes run.
+//!
+//! Run it: `cargo xtask bench` (builds in release mode and writes the report under
+//! target/ipc-bench/), or `cargo run --release -p ipc_bench -- [--quick] [--out DIR]`.
+//!
+//! What it measures, for each mechanism and each placement (unpinned, both processes on one
+//! core, on two different cores):
+//! - round-trip latency (ping-pong) with 64-byte and 4096-byte messages: median and p99;
+//! - one-way throughput streaming 64 B, 4 KiB and 64 KiB messages: messages/s and MB/s;
+//! - limits in the same run: memcpy bandwidth, the benchmark's own loop without IPC, one cache
+//!   line's round trip between cores (the floor), and the cost of reading the clock.
+//!
+//! Every message carries a sequence number and a checksum that the receiver verifies, so a
+//! transport that loses, reorders or corrupts data fails instead of winning.
+//!
+//! How it is organised: one module per mechanism (`pipe`, `socketpair`, `mqueue`, `shm_spin`,
+//! `shm_sem`), each implementing `link::End`; `measure` holds the two measurements, generic
+//! over `End`; `reference`, `report` and `chart` do the rest. The examples' patterns (fork
+//! rules, unlink early, PDEATHSIG) are in `sys`.
+//!
+//! Python it replaces: the seeds' `time.sleep`-paced demos, which claim that shared memory "is
+//! fast" and that passing data between processes "may be slower", and measure neither.
+//!
+//! Man pages worth reading: pipe(7), unix(7), mq_overview(7), shm_overview(7), sem_overview(7),
+//! futex(7), sched_setaffinity(2), sched_yield(2).
+
+mod chart;
+mod link;
+mod measure;
+mod mqueue;
+mod payload;
+mod pipe;
+mod reference;
+mod report;
+mod shm;
+mod shm_sem;
+mod shm_spin;
+mod socketpair;
+mod stats;
+mod sys;
+
+use std::ffi::OsString;
+use std::fs;
+use std::io::{self, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use link::{Mechanism, Spec, with_link};
+use measure::{Budget, RoundTrip, Setup, Stream};
+use report::{LatencyCell, References, Results, ThroughputCell};
+use sys::{Cpus, Placement, SignalsHeld};
+
+pub type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+const LATENCY_SIZES: [usize; 2] = [64, 4096];
+const STREAM_SIZES: [usize; 3] = [64, 4096, 65536];
+
+/// Bytes of messages in flight in one direction of a stream, where the mechanism lets us set
+/// it: the same as a pipe's default buffer.
+const STREAM_BUFFER: usize = 64 * 1024;
+
+const USAGE: &str = "\
+usage: ipc_bench [--quick] [--out DIR]
+
+  --quick    rough figures in a few seconds (default: the full run, under a minute)
+  --out DIR  where to write ipc-bench.md and ipc-bench-latency.svg (default: target/ipc-bench)";
+
+const MARKDOWN_FILE: &str = "ipc-bench.md";
+const CHART_FILE: &str = "ipc-bench-latency.svg";
+
+struct Options {
+    quick: bool,
+    out: PathBuf,
+}
+
+fn main() -> ExitCode {
+    let options = match parse(std::env::args_os().skip(1)) {
+        Ok(Some(options)) => options,
+        Ok(None) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(message) => {
+            eprintln!("ipc_bench: {message}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(&options) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("ipc_bench: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `Ok(None)` asks for the usage.
+fn parse(args: impl Iterator<Item = OsString>) -> std::result::Result<Option<Options>, String> {
+    let mut options = Options {
+        quick: false,
+        out: PathBuf::from("target/ipc-bench"),
+    };
+    let mut args = args;
+    while let Some(arg) = args.next() {
+        match arg.to_str() {
+            Some("--quick") => options.quick = true,
+            Some("--out") => {
+                options.out = args.next().ok_or("`--out` needs a directory")?.into();
+            }
+            Some("-h" | "--help") => return Ok(None),
+            _ => return Err(format!("unknown argument {arg:?}")),
+        }
+    }
+    Ok(Some(options))
+}
+
+/// One measurement of the plan.
+#[derive(Clone, Copy)]
+enum Cell {
+    RoundTrip(Mechanism, Placement, usize),
+    Stream(Mechanism, Placement, usize),
+}
+
+impl Cell {
+    fn describe(self) -> String {
+        let (what, m, p, size) = match self {
+            Cell::RoundTrip(m, p, size) => ("round trip", m, p, size),
+            Cell::Stream(m, p, size) => ("stream", m, p, size),
+        };
+        format!("{}, {what}, {}, {}", m.name(), stats::size(size), p.name())
+    }
+}
+
+fn plan(cpus: &Cpus) -> Vec<Cell> {
+    let mut cells = Vec::new();
+    for mechanism in Mechanism::ALL {
+        for placement in Placement::ALL {
+            if !cpus.can_place(placement) {
+                continue;
+            }
+            for size in LATENCY_SIZES {
+                cells.push(Cell::RoundTrip(mechanism, placement, size));
+            }
+            for size in STREAM_SIZES {
+                cells.push(Cell::Stream(mechanism, placement, size));
+            }
+        }
+    }
+    cells
+}
+
+fn run(options: &Options) -> Result<()> {
+    sys::check_single_threaded()?;
+    let started = Instant::now();
+    let budget = if options.quick {
+        Budget::QUICK
+    } else {
+        Budget::FULL
+    };
+    let cpus = Cpus::read()?;
+    let machine = machine(&cpus);
+    let cells = plan(&cpus);
+    let mut progress = Progress::new(cells.len() + 1);
+
+    progress.show("limits: clock, memcpy, loop alone, floor");
+    let refs = References {
+        clock_ns: reference::clock_ns(budget),
+        memcpy: STREAM_SIZES
+            .iter()
+            .map(|&size| reference::memcpy(size, budget))
+            .collect(),
+        loop_alone: STREAM_SIZES
+            .iter()
+            .map(|&size| reference::loop_alone(size, budget))
+            .collect::<Result<_>>()?,
+        floor: reference::floor(&cpus, budget)?,
+        floor_placement: if cpus.can_place(Placement::DifferentCores) {
+            Placement::DifferentCores
+        } else {
+            Placement::Unpinned
+        },
+    };
+
+    let mut latency = Vec::new();
+    let mut throughput = Vec::new();
+    for cell in cells {
+        progress.show(&cell.describe());
+        let failed = |error| format!("{}: {error}", cell.describe());
+        match cell {
+            Cell::RoundTrip(mechanism, placement, size) => {
+                let setup = Setup {
+                    size,
+                    cpus: &cpus,
+                    placement,
+                    budget,
+                };
+                let spec = Spec { size, slots: 1 };
+                let result = with_link(mechanism, spec, RoundTrip(setup)).map_err(failed)?;
+                latency.push(LatencyCell {
+                    mechanism,
+                    placement,
+                    size,
+                    latency: result,
+                });
+            }
+            Cell::Stream(mechanism, placement, size) => {
+                let fits = mechanism.max_size().is_none_or(|max| size <= max);
+                let result = if fits {
+                    let setup = Setup {
+                        size,
+                        cpus: &cpus,
+                        placement,
+                        budget,
+                    };
+                    let spec = Spec {
+                        size,
+                        slots: (STREAM_BUFFER / size).clamp(4, 1024),
+                    };
+                    Some(with_link(mechanism, spec, Stream(setup)).map_err(failed)?)
+                } else {
+                    None
+                };
+                throughput.push(ThroughputCell {
+                    mechanism,
+                    placement,
+                    size,
+                    throughput: result,
+                });
+            }
+        }
+    }
+    progress.done();
+
+    let results = Results {
+        machine,
+        quick: options.quick,
+        latency_sizes: LATENCY_SIZES.to_vec(),
+        stream_sizes: STREAM_SIZES.to_vec(),
+        latency,
+        throughput,
+        refs,
+        took: started.elapsed(),
+    };
+    print_report(&results)?;
+    write_files(&results, &options.out)?;
+    Ok(())
+}
+
+fn print_report(results: &Results) -> Result<()> {
+    let mut out = io::stdout().lock();
+    writeln!(
+        out,
+        "IPC benchmark on {}{}\n",
+        results.machine,
+        if results.quick {
+            " (quick: rough figures)"
+        } else {
+            ""
+        }
+    )?;
+    for table in [
+        results.latency_table(),
+        results.throughput_table(),
+        results.reference_table(),
+    ] {
+        writeln!(out, "{}", table.text())?;
+    }
+    write!(out, "{}", results.checks_text())?;
+    Ok(())
+}
+
+/// Writes the markdown and the chart. Each file is written under a temporary name and renamed,
+/// with Ctrl-C held off meanwhile, so an interrupted run leaves the previous files or the new
+/// ones, never half a file and never a temporary one.
+fn write_files(results: &Results, out: &Path) -> Result<()> {
+    fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    let held = SignalsHeld::new()?;
+    let markdown = out.join(MARKDOWN_FILE);
+    let chart = out.join(CHART_FILE);
+    let partial = |path: &Path| path.with_extension("partial");
+    fs::write(partial(&markdown), results.markdown(CHART_FILE))?;
+    chart::latency_svg(results, &partial(&chart))?;
+    fs::rename(partial(&markdown), &markdown)?;
+    fs::rename(partial(&chart), &chart)?;
+    drop(held);
+    println!("\nwrote {} and {}", markdown.display(), chart.display());
+    Ok(())
+}
+
+/// The machine in a few words: CPU model, the CPUs we may use, the kernel.
+fn machine(cpus: &Cpus) -> String {
+    let model = fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, name)| name.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".to_string());
+    let kernel = fs::read_to_string("/proc/sys/kernel/osrelease")
+        .map(|k| k.trim().to_string())
+        .unwrap_or_else(|_| "unknown".to_string());
+    let n = cpus.allowed().len();
+    format!(
+        "{model}, {n} CPU{}, Linux {kernel}",
+        if n == 1 { "" } else { "s" }
+    )
+}
+
+/// "[ 3/75] pipe, round trip, 64 B, unpinned" on stderr: rewritten in place on a terminal,
+/// one line each otherwise (a CI log).
+struct Progress {
+    total: usize,
+    done: usize,
+    terminal: bool,
+}
+
+impl Progress {
+    fn new(total: usize) -> Progress {
+        Progress {
+            total,
+            done: 0,
+            terminal: io::stderr().is_terminal(),
+        }
+    }
+
+    fn show(&mut self, what: &str) {
+        self.done += 1;
+        let width = self.total.to_string().len();
+        let line = format!("[{:>width$}/{}] {what}", self.done, self.total);
+        if self.terminal {
+            eprint!("\r\x1b[K{line}");
+        } else {
+            eprintln!("{line}");
+        }
+    }
+
+    fn done(&self) {
+        if self.terminal {
+            eprint!("\r\x1b[K");
+        }
+    }
+}

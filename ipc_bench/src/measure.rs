@@ -1,0 +1,208 @@
+//! The two measurements, generic over the mechanism: round-trip latency (ping-pong) and one-way
+//! throughput (streaming), each between this process and a forked child.
+//!
+//! The timed loops do what a real program would do per message, and no more: stamp a
+//! sequence number and checksum (O(1)), send, receive, check every byte. Everything else
+//! (allocation, calibration, forking) happens outside them.
+
+use std::time::{Duration, Instant};
+
+use crate::link::{End, Experiment};
+use crate::payload::{self, Message};
+use crate::stats::{Latency, Throughput};
+use crate::sys::{self, Cpus, Forked, Placement};
+
+/// The body seeds of the two directions, so that an echo of the parent's own message would not
+/// pass for the child's reply.
+const PARENT_SALT: u64 = 0x1234_5678;
+const CHILD_SALT: u64 = 0x8765_4321;
+
+/// Sequence number of the message that ends a ping-pong.
+const STOP: u64 = u64::MAX;
+
+/// How long each measurement runs.
+#[derive(Debug, Clone, Copy)]
+pub struct Budget {
+    /// Time spent before measuring: warms caches, wakes the CPUs up, and calibrates the count.
+    pub warmup: Duration,
+    /// Time the measurement itself should take.
+    pub target: Duration,
+    /// Fewest round trips measured, even when they are slow: p99 needs a few hundred.
+    pub min_samples: usize,
+}
+
+impl Budget {
+    pub const FULL: Budget = Budget {
+        warmup: Duration::from_millis(40),
+        target: Duration::from_millis(250),
+        min_samples: 2000,
+    };
+
+    pub const QUICK: Budget = Budget {
+        warmup: Duration::from_millis(4),
+        target: Duration::from_millis(20),
+        min_samples: 200,
+    };
+
+    /// Most round trips or messages in one measurement: keeps the sample buffer small.
+    const MAX_COUNT: u64 = 20_000_000;
+
+    /// How many operations fit in `target`, given that `done` of them took `took`.
+    fn count(&self, done: u64, took: Duration, min: u64) -> u64 {
+        let per_op = took.as_secs_f64() / done.max(1) as f64;
+        ((self.target.as_secs_f64() / per_op.max(1e-12)) as u64).clamp(min, Self::MAX_COUNT)
+    }
+}
+
+/// Where and how much to measure.
+#[derive(Clone, Copy)]
+pub struct Setup<'a> {
+    pub size: usize,
+    pub cpus: &'a Cpus,
+    pub placement: Placement,
+    pub budget: Budget,
+}
+
+/// Ping-pong: the parent sends message `n`, the child checks it and replies with its own
+/// message `n`, the parent checks the reply. Each round trip is timed on its own, with one
+/// clock read per round trip.
+pub struct RoundTrip<'a>(pub Setup<'a>);
+
+impl Experiment for RoundTrip<'_> {
+    type Output = Latency;
+
+    fn run<E: End>(self, mut parent: E, mut child: E) -> crate::Result<Latency> {
+        let Setup {
+            size,
+            cpus,
+            placement,
+            budget,
+        } = self.0;
+        let pinned = cpus.pin(placement)?;
+        let forked = sys::fork()?;
+        let Forked::Parent(process) = forked else {
+            drop(parent);
+            sys::exit_child(pinned.pin_child().and_then(|()| echo(&mut child, size)));
+        };
+        drop(child);
+
+        let mut ping = Message::new(size, PARENT_SALT);
+        let mut seq = 0;
+        let started = Instant::now();
+        while seq < 100 || started.elapsed() < budget.warmup {
+            round_trip(&mut parent, &mut ping, size, seq)?;
+            seq += 1;
+        }
+        let count = budget.count(seq, started.elapsed(), budget.min_samples as u64);
+        let mut samples = Vec::with_capacity(count as usize);
+        let mut before = Instant::now();
+        for _ in 0..count {
+            round_trip(&mut parent, &mut ping, size, seq)?;
+            seq += 1;
+            let after = Instant::now();
+            samples.push((after - before).as_nanos() as u64);
+            before = after;
+        }
+        parent.send(ping.stamp(STOP))?;
+        process.wait()?;
+        drop(pinned);
+        Ok(Latency::from_samples(&mut samples))
+    }
+}
+
+#[inline]
+fn round_trip<E: End>(end: &mut E, ping: &mut Message, size: usize, seq: u64) -> crate::Result<()> {
+    end.send(ping.stamp(seq))?;
+    end.recv(|reply| payload::expect(reply, size, seq))??;
+    Ok(())
+}
+
+/// The child's side of the ping-pong.
+fn echo<E: End>(end: &mut E, size: usize) -> crate::Result<()> {
+    let mut pong = Message::new(size, CHILD_SALT);
+    for expected in 0.. {
+        let seq = end.recv(|ping| payload::read(ping, size))??;
+        if seq == STOP {
+            break;
+        }
+        if seq != expected {
+            return Err(payload::PayloadError::OutOfOrder { expected, got: seq }.into());
+        }
+        end.send(pong.stamp(seq))?;
+    }
+    Ok(())
+}
+
+/// Streaming: the parent asks for `n` messages, the child sends them as fast as the link takes
+/// them, and the parent checks each one. Timed from the request to the last message checked.
+pub struct Stream<'a>(pub Setup<'a>);
+
+impl Experiment for Stream<'_> {
+    type Output = Throughput;
+
+    fn run<E: End>(self, mut parent: E, mut child: E) -> crate::Result<Throughput> {
+        let Setup {
+            size,
+            cpus,
+            placement,
+            budget,
+        } = self.0;
+        let pinned = cpus.pin(placement)?;
+        let forked = sys::fork()?;
+        let Forked::Parent(process) = forked else {
+            drop(parent);
+            sys::exit_child(pinned.pin_child().and_then(|()| produce(&mut child, size)));
+        };
+        drop(child);
+
+        let mut request = Message::new(size, PARENT_SALT);
+        // Sequence numbers run on across batches, so a message left over from one batch
+        // cannot pass for one of the next.
+        let mut seq = 0;
+        let mut batch = |n: u64| -> crate::Result<Duration> {
+            let started = Instant::now();
+            parent.send(request.stamp(n))?;
+            for _ in 0..n {
+                parent.recv(|msg| payload::expect(msg, size, seq))??;
+                seq += 1;
+            }
+            Ok(started.elapsed())
+        };
+        // Calibrate: double the batch until it lasts the warm-up time.
+        let mut n = 64;
+        let took = loop {
+            let took = batch(n)?;
+            if took >= budget.warmup || n >= Budget::MAX_COUNT {
+                break took;
+            }
+            n *= 2;
+        };
+        let count = budget.count(n, took, 1000);
+        let elapsed = batch(count)?;
+        // A request for no messages ends the child.
+        batch(0)?;
+        process.wait()?;
+        drop(pinned);
+        Ok(Throughput {
+            messages: count,
+            size,
+            elapsed,
+        })
+    }
+}
+
+/// The child's side of the stream.
+fn produce<E: End>(end: &mut E, size: usize) -> crate::Result<()> {
+    let mut msg = Message::new(size, CHILD_SALT);
+    let mut seq = 0;
+    loop {
+        let n = end.recv(|request| payload::read(request, size))??;
+        if n == 0 {
+            return Ok(());
+        }
+        for _ in 0..n {
+            end.send(msg.stamp(seq))?;
+            seq += 1;
+        }
+    }
+}

@@ -1,0 +1,447 @@
+//! The results as tables (plain text for the terminal, markdown for the file) and the checks
+//! that hold each figure against its limit.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use crate::link::Mechanism;
+use crate::stats::{self, Latency, Throughput};
+use crate::sys::Placement;
+
+/// Everything one run measured.
+pub struct Results {
+    pub machine: String,
+    pub quick: bool,
+    pub latency_sizes: Vec<usize>,
+    pub stream_sizes: Vec<usize>,
+    pub latency: Vec<LatencyCell>,
+    pub throughput: Vec<ThroughputCell>,
+    pub refs: References,
+    pub took: Duration,
+}
+
+pub struct LatencyCell {
+    pub mechanism: Mechanism,
+    pub placement: Placement,
+    pub size: usize,
+    pub latency: Latency,
+}
+
+pub struct ThroughputCell {
+    pub mechanism: Mechanism,
+    pub placement: Placement,
+    pub size: usize,
+    /// `None`: the mechanism cannot carry messages this big here.
+    pub throughput: Option<Throughput>,
+}
+
+pub struct References {
+    pub clock_ns: f64,
+    pub memcpy: Vec<Throughput>,
+    pub loop_alone: Vec<Throughput>,
+    pub floor: Latency,
+    pub floor_placement: Placement,
+}
+
+impl Results {
+    pub fn latency_of(&self, m: Mechanism, p: Placement, size: usize) -> Option<&Latency> {
+        self.latency
+            .iter()
+            .find(|c| c.mechanism == m && c.placement == p && c.size == size)
+            .map(|c| &c.latency)
+    }
+
+    fn throughput_of(&self, m: Mechanism, p: Placement, size: usize) -> Option<&ThroughputCell> {
+        self.throughput
+            .iter()
+            .find(|c| c.mechanism == m && c.placement == p && c.size == size)
+    }
+
+    /// The placements that were measured, in table order.
+    pub fn placements(&self) -> Vec<Placement> {
+        Placement::ALL
+            .into_iter()
+            .filter(|p| self.latency.iter().any(|c| c.placement == *p))
+            .collect()
+    }
+
+    /// Figures that beat their limit. Each would mean a broken measurement, not a fast
+    /// mechanism: a round trip faster than one cache line's round trip, or a stream faster
+    /// than copying its bytes once within one process.
+    pub fn violations(&self) -> Vec<String> {
+        let mut found = Vec::new();
+        for cell in &self.latency {
+            if cell.latency.median_ns < self.refs.floor.median_ns {
+                found.push(format!(
+                    "{}, {}, {}: median round trip {} is below the floor {}",
+                    cell.mechanism.name(),
+                    cell.placement.name(),
+                    stats::size(cell.size),
+                    stats::time(cell.latency.median_ns),
+                    stats::time(self.refs.floor.median_ns)
+                ));
+            }
+        }
+        for cell in &self.throughput {
+            let Some(throughput) = cell.throughput else {
+                continue;
+            };
+            let Some(copy) = self.refs.memcpy.iter().find(|t| t.size == cell.size) else {
+                continue;
+            };
+            if throughput.mb_per_sec() > copy.mb_per_sec() {
+                found.push(format!(
+                    "{}, {}, {}: {} is above memcpy's {}",
+                    cell.mechanism.name(),
+                    cell.placement.name(),
+                    stats::size(cell.size),
+                    stats::bandwidth(throughput.mb_per_sec()),
+                    stats::bandwidth(copy.mb_per_sec())
+                ));
+            }
+        }
+        found
+    }
+
+    pub fn latency_table(&self) -> Table {
+        let mut headers = vec!["mechanism".to_string(), "placement".to_string()];
+        for &size in &self.latency_sizes {
+            headers.push(format!("{} median", stats::size(size)));
+            headers.push(format!("{} p99", stats::size(size)));
+        }
+        let mut rows = Vec::new();
+        for mechanism in Mechanism::ALL {
+            for placement in self.placements() {
+                let mut row = vec![mechanism.name().to_string(), placement.name().to_string()];
+                for &size in &self.latency_sizes {
+                    match self.latency_of(mechanism, placement, size) {
+                        Some(l) => {
+                            row.push(stats::time(l.median_ns));
+                            row.push(stats::time(l.p99_ns));
+                        }
+                        None => row.extend(["n/a".to_string(), "n/a".to_string()]),
+                    }
+                }
+                rows.push(row);
+            }
+        }
+        Table {
+            title: "Round trip (ping-pong), parent and forked child".to_string(),
+            headers,
+            rows,
+        }
+    }
+
+    pub fn throughput_table(&self) -> Table {
+        let mut headers = vec!["mechanism".to_string(), "placement".to_string()];
+        headers.extend(self.stream_sizes.iter().map(|&s| stats::size(s)));
+        let mut rows = Vec::new();
+        for mechanism in Mechanism::ALL {
+            for placement in self.placements() {
+                let mut row = vec![mechanism.name().to_string(), placement.name().to_string()];
+                for &size in &self.stream_sizes {
+                    row.push(match self.throughput_of(mechanism, placement, size) {
+                        Some(ThroughputCell {
+                            throughput: Some(t),
+                            ..
+                        }) => throughput_text(t),
+                        Some(_) => "too big for a queue".to_string(),
+                        None => "n/a".to_string(),
+                    });
+                }
+                rows.push(row);
+            }
+        }
+        Table {
+            title: "One-way stream, child to parent: messages/s and MB/s".to_string(),
+            headers,
+            rows,
+        }
+    }
+
+    pub fn reference_table(&self) -> Table {
+        let sizes = &self.stream_sizes;
+        let mut headers = vec!["reference (same run)".to_string()];
+        headers.extend(sizes.iter().map(|&s| stats::size(s)));
+        let per_size = |name: &str, list: &[Throughput]| {
+            let mut row = vec![name.to_string()];
+            for &size in sizes {
+                row.push(
+                    list.iter()
+                        .find(|t| t.size == size)
+                        .map_or("n/a".to_string(), throughput_text),
+                );
+            }
+            row
+        };
+        let floor = &self.refs.floor;
+        let mut floor_row = vec![format!(
+            "floor: one cache line's round trip, {}",
+            self.refs.floor_placement.name()
+        )];
+        floor_row.push(format!(
+            "median {}, p99 {}",
+            stats::time(floor.median_ns),
+            stats::time(floor.p99_ns)
+        ));
+        let mut clock_row = vec!["clock: one Instant::now()".to_string()];
+        clock_row.push(stats::time(self.refs.clock_ns));
+        for row in [&mut floor_row, &mut clock_row] {
+            row.resize(headers.len(), String::new());
+        }
+        Table {
+            title: "Limits, measured in the same run".to_string(),
+            headers,
+            rows: vec![
+                per_size("memcpy, one copy in cache", &self.refs.memcpy),
+                per_size(
+                    "the loop alone: stamp, copy, check, no IPC",
+                    &self.refs.loop_alone,
+                ),
+                floor_row,
+                clock_row,
+            ],
+        }
+    }
+
+    /// The whole report as markdown.
+    pub fn markdown(&self, chart_file: &str) -> String {
+        let mut md = String::new();
+        let _ = writeln!(md, "# IPC benchmark\n");
+        let _ = writeln!(
+            md,
+            "Machine: {}. Mode: {}. Took {:.1} s. Produced by `cargo xtask bench{}`.\n",
+            self.machine,
+            if self.quick {
+                "quick (rough figures)"
+            } else {
+                "full"
+            },
+            self.took.as_secs_f64(),
+            if self.quick { " --quick" } else { "" }
+        );
+        for table in [
+            self.latency_table(),
+            self.throughput_table(),
+            self.reference_table(),
+        ] {
+            md.push_str(&table.markdown());
+            md.push('\n');
+        }
+        let _ = writeln!(md, "![Round-trip latency]({chart_file})\n");
+        md.push_str("How each mechanism is used:\n\n");
+        for mechanism in Mechanism::ALL {
+            let _ = writeln!(md, "- **{}**: {}", mechanism.name(), mechanism.how());
+        }
+        md.push('\n');
+        md.push_str(&self.checks_text());
+        md
+    }
+
+    /// The checks' outcome, one paragraph.
+    pub fn checks_text(&self) -> String {
+        let violations = self.violations();
+        if violations.is_empty() {
+            format!(
+                "Checks: every message's sequence number and checksum verified; all {} round trips \
+                 at or above the floor, all {} streams at or below memcpy.\n",
+                self.latency.len(),
+                self.throughput
+                    .iter()
+                    .filter(|c| c.throughput.is_some())
+                    .count()
+            )
+        } else {
+            let mut text = String::from(
+                "WARNING: these figures beat their limit, so their measurement is wrong:\n",
+            );
+            for v in violations {
+                let _ = writeln!(text, "- {v}");
+            }
+            text
+        }
+    }
+}
+
+fn throughput_text(t: &Throughput) -> String {
+    format!(
+        "{}, {}",
+        stats::rate(t.messages_per_sec()),
+        stats::bandwidth(t.mb_per_sec())
+    )
+}
+
+/// A table with a title; the first columns are names, the rest are figures.
+pub struct Table {
+    pub title: String,
+    pub headers: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    /// Leading columns that hold names (left-aligned); the others are right-aligned.
+    fn name_columns(&self) -> usize {
+        if self.headers.first().is_some_and(|h| h == "mechanism") {
+            2
+        } else {
+            1
+        }
+    }
+
+    pub fn text(&self) -> String {
+        let widths: Vec<usize> = (0..self.headers.len())
+            .map(|i| {
+                std::iter::once(&self.headers[i])
+                    .chain(self.rows.iter().map(|r| &r[i]))
+                    .map(|cell| cell.chars().count())
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        let names = self.name_columns();
+        let line = |cells: &[String]| {
+            let mut out = String::new();
+            for (i, cell) in cells.iter().enumerate() {
+                let pad = " ".repeat(widths[i] - cell.chars().count());
+                if i > 0 {
+                    out.push_str("  ");
+                }
+                if i < names {
+                    out.push_str(cell);
+                    out.push_str(&pad);
+                } else {
+                    out.push_str(&pad);
+                    out.push_str(cell);
+                }
+            }
+            out.trim_end().to_string()
+        };
+        let mut out = format!("{}\n", self.title);
+        out.push_str(&line(&self.headers));
+        out.push('\n');
+        let rule: Vec<String> = widths.iter().map(|&w| "-".repeat(w)).collect();
+        out.push_str(&line(&rule));
+        out.push('\n');
+        for row in &self.rows {
+            out.push_str(&line(row));
+            out.push('\n');
+        }
+        out
+    }
+
+    pub fn markdown(&self) -> String {
+        let names = self.name_columns();
+        let mut out = format!("**{}**\n\n", self.title);
+        let _ = writeln!(out, "| {} |", self.headers.join(" | "));
+        let align: Vec<&str> = (0..self.headers.len())
+            .map(|i| if i < names { "---" } else { "---:" })
+            .collect();
+        let _ = writeln!(out, "|{}|", align.join("|"));
+        for row in &self.rows {
+            let _ = writeln!(out, "| {} |", row.join(" | "));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table() -> Table {
+        Table {
+            title: "T".to_string(),
+            headers: vec!["mechanism".into(), "placement".into(), "64 B".into()],
+            rows: vec![
+                vec!["pipe".into(), "unpinned".into(), "12.3 µs".into()],
+                vec!["shm + spin".into(), "same core".into(), "245 ns".into()],
+            ],
+        }
+    }
+
+    #[test]
+    fn text_aligns_names_left_and_figures_right() {
+        assert_eq!(
+            table().text(),
+            "T\n\
+             mechanism   placement     64 B\n\
+             ----------  ---------  -------\n\
+             pipe        unpinned   12.3 µs\n\
+             shm + spin  same core   245 ns\n"
+        );
+    }
+
+    #[test]
+    fn markdown_right_aligns_figures() {
+        assert_eq!(
+            table().markdown(),
+            "**T**\n\n\
+             | mechanism | placement | 64 B |\n\
+             |---|---|---:|\n\
+             | pipe | unpinned | 12.3 µs |\n\
+             | shm + spin | same core | 245 ns |\n"
+        );
+    }
+
+    fn results(median_ns: f64, mb_per_sec: f64) -> Results {
+        let latency = |median_ns| Latency {
+            median_ns,
+            p99_ns: median_ns * 2.0,
+            samples: 1000,
+        };
+        let per_sec = |mb: f64| Throughput {
+            messages: (mb * 1e6 / 64.0) as u64,
+            size: 64,
+            elapsed: Duration::from_secs(1),
+        };
+        Results {
+            machine: "test".to_string(),
+            quick: true,
+            latency_sizes: vec![64],
+            stream_sizes: vec![64],
+            latency: vec![LatencyCell {
+                mechanism: Mechanism::Pipe,
+                placement: Placement::Unpinned,
+                size: 64,
+                latency: latency(median_ns),
+            }],
+            throughput: vec![ThroughputCell {
+                mechanism: Mechanism::Pipe,
+                placement: Placement::Unpinned,
+                size: 64,
+                throughput: Some(per_sec(mb_per_sec)),
+            }],
+            refs: References {
+                clock_ns: 20.0,
+                memcpy: vec![per_sec(10_000.0)],
+                loop_alone: vec![per_sec(5_000.0)],
+                floor: latency(200.0),
+                floor_placement: Placement::DifferentCores,
+            },
+            took: Duration::from_secs(1),
+        }
+    }
+
+    #[test]
+    fn figures_within_their_limits_pass() {
+        let r = results(5_000.0, 100.0);
+        assert!(r.violations().is_empty());
+        assert!(r.checks_text().starts_with("Checks: "));
+    }
+
+    #[test]
+    fn a_round_trip_below_the_floor_is_reported() {
+        let v = results(150.0, 100.0).violations();
+        assert_eq!(v.len(), 1);
+        assert!(v[0].contains("below the floor"), "{v:?}");
+    }
+
+    #[test]
+    fn a_stream_above_memcpy_is_reported() {
+        let r = results(5_000.0, 20_000.0);
+        let v = r.violations();
+        assert_eq!(v.len(), 1);
+        assert!(v[0].contains("above memcpy"), "{v:?}");
+        assert!(r.checks_text().starts_with("WARNING"));
+    }
+}
