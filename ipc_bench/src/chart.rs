@@ -1,6 +1,7 @@
 //! The latency chart: one panel per message size, the median round trip of each mechanism
 //! and placement as a dot, its p99 as the end of a line above the dot, on a log scale; the
-//! floor as a grey line.
+//! floor as a grey line. Drawn with plotters' SVG backend, which writes text as SVG text and
+//! needs no font files.
 
 use std::path::Path;
 
@@ -28,8 +29,8 @@ pub fn latency_svg(results: &Results, path: &Path) -> crate::Result<()> {
         ("sans-serif", 16),
     )?;
     let panels = body.split_evenly((1, sizes.len()));
-    // One scale for every panel, so that they compare by eye: from below the floor to above
-    // the slowest p99, in whole decades.
+    // One scale for every panel, so that they compare by eye: whole decades, from below half
+    // the floor to a decade above the slowest p99, which leaves the top free for the legend.
     let all = results
         .latency
         .iter()
@@ -38,12 +39,12 @@ pub fn latency_svg(results: &Results, path: &Path) -> crate::Result<()> {
     let (lo, hi) = all.fold((f64::MAX, f64::MIN), |(lo, hi), ns| {
         (lo.min(ns), hi.max(ns))
     });
-    let lo_us = 10f64.powf((lo / 1e3).log10().floor());
-    let hi_us = 10f64.powf((hi / 1e3).log10().ceil());
+    let lo_us = 10f64.powf((lo / 2e3).log10().floor());
+    let hi_us = 10f64.powf((hi / 1e3).log10().ceil() + 1.0);
     let placements = results.placements();
     let mechanisms = Mechanism::ALL;
 
-    for (panel, &size) in panels.iter().zip(sizes) {
+    for (index, (panel, &size)) in panels.iter().zip(sizes).enumerate() {
         let mut chart = ChartBuilder::on(panel)
             .caption(
                 format!("{} messages", stats::size(size)),
@@ -72,16 +73,22 @@ pub fn latency_svg(results: &Results, path: &Path) -> crate::Result<()> {
             })
             .y_desc("round trip, µs (log scale)")
             .y_label_formatter(&|us| format!("{us}"))
+            .light_line_style(RGBColor(235, 235, 235))
             .draw()?;
 
         let floor_us = results.refs.floor.median_ns / 1e3;
         chart
             .draw_series(LineSeries::new(
                 [(-0.5, floor_us), (mechanisms.len() as f64 - 0.5, floor_us)],
-                RGBColor(150, 150, 150).stroke_width(1),
+                RGBColor(110, 110, 110).stroke_width(2),
             ))?
             .label("floor (one cache line, round trip)")
-            .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], RGBColor(150, 150, 150)));
+            .legend(|(x, y)| {
+                PathElement::new(
+                    [(x, y), (x + 16, y)],
+                    RGBColor(110, 110, 110).stroke_width(2),
+                )
+            });
 
         for (k, &placement) in placements.iter().enumerate() {
             let color = COLORS[k % COLORS.len()];
@@ -106,6 +113,10 @@ pub fn latency_svg(results: &Results, path: &Path) -> crate::Result<()> {
                 )?
                 .label(legend_label(placement))
                 .legend(move |(x, y)| Circle::new((x + 8, y), 4, color.filled()));
+        }
+        // One legend is enough: the panels share series and colours.
+        if index > 0 {
+            continue;
         }
         chart
             .configure_series_labels()

@@ -206,3 +206,116 @@ fn produce<E: End>(end: &mut E, size: usize) -> crate::Result<()> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::VecDeque;
+    use std::io;
+
+    use super::*;
+    use crate::payload::PayloadError;
+
+    /// A link end that replays scripted messages and records what is sent: the loops' logic
+    /// without a second process.
+    struct Scripted {
+        incoming: VecDeque<Vec<u8>>,
+        sent: Vec<Vec<u8>>,
+    }
+
+    impl Scripted {
+        fn new(incoming: Vec<Vec<u8>>) -> Scripted {
+            Scripted {
+                incoming: incoming.into(),
+                sent: Vec::new(),
+            }
+        }
+    }
+
+    impl End for Scripted {
+        fn send(&mut self, msg: &[u8]) -> io::Result<()> {
+            self.sent.push(msg.to_vec());
+            Ok(())
+        }
+
+        fn recv<R>(&mut self, f: impl FnOnce(&[u8]) -> R) -> io::Result<R> {
+            let msg = self
+                .incoming
+                .pop_front()
+                .ok_or(io::ErrorKind::UnexpectedEof)?;
+            Ok(f(&msg))
+        }
+    }
+
+    const SIZE: usize = 64;
+
+    fn from(salt: u64, seqs: &[u64]) -> Vec<Vec<u8>> {
+        let mut msg = Message::new(SIZE, salt);
+        seqs.iter().map(|&s| msg.stamp(s).to_vec()).collect()
+    }
+
+    fn payload_error(result: crate::Result<()>) -> PayloadError {
+        *result
+            .expect_err("the loop must fail")
+            .downcast::<PayloadError>()
+            .expect("a payload error")
+    }
+
+    #[test]
+    fn echo_answers_each_ping_with_its_number_until_stop() {
+        let mut end = Scripted::new(from(PARENT_SALT, &[0, 1, 2, STOP]));
+        echo(&mut end, SIZE).unwrap();
+        let seqs: Vec<u64> = end
+            .sent
+            .iter()
+            .map(|m| payload::read(m, SIZE).unwrap())
+            .collect();
+        assert_eq!(seqs, [0, 1, 2]);
+    }
+
+    #[test]
+    fn echo_refuses_a_lost_ping() {
+        let mut end = Scripted::new(from(PARENT_SALT, &[0, 2, STOP]));
+        assert_eq!(
+            payload_error(echo(&mut end, SIZE)),
+            PayloadError::OutOfOrder {
+                expected: 1,
+                got: 2
+            }
+        );
+    }
+
+    #[test]
+    fn round_trip_refuses_a_repeated_or_corrupt_reply() {
+        // The transport delivers reply 0 twice: the second round trip expected reply 1.
+        let mut end = Scripted::new(from(CHILD_SALT, &[0, 0]));
+        let mut ping = Message::new(SIZE, PARENT_SALT);
+        round_trip(&mut end, &mut ping, SIZE, 0).unwrap();
+        assert_eq!(
+            payload_error(round_trip(&mut end, &mut ping, SIZE, 1)),
+            PayloadError::OutOfOrder {
+                expected: 1,
+                got: 0
+            }
+        );
+
+        let mut corrupt = from(CHILD_SALT, &[0]);
+        corrupt[0][20] ^= 1;
+        let mut end = Scripted::new(corrupt);
+        assert_eq!(
+            payload_error(round_trip(&mut end, &mut ping, SIZE, 0)),
+            PayloadError::Corrupt { seq: 0 }
+        );
+    }
+
+    #[test]
+    fn produce_sends_what_is_asked_numbered_on_across_requests() {
+        let mut end = Scripted::new(from(PARENT_SALT, &[3, 2, 0]));
+        produce(&mut end, SIZE).unwrap();
+        let seqs: Vec<u64> = end
+            .sent
+            .iter()
+            .map(|m| payload::read(m, SIZE).unwrap())
+            .collect();
+        assert_eq!(seqs, [0, 1, 2, 3, 4]);
+    }
+}
