@@ -7,7 +7,6 @@ use std::path::Path;
 
 use plotters::prelude::*;
 
-use crate::link::Mechanism;
 use crate::report::Results;
 use crate::stats;
 use crate::sys::Placement;
@@ -42,7 +41,7 @@ pub fn latency_svg(results: &Results, path: &Path) -> crate::Result<()> {
     let lo_us = 10f64.powf((lo / 2e3).log10().floor());
     let hi_us = 10f64.powf((hi / 1e3).log10().ceil() + 1.0);
     let placements = results.placements();
-    let mechanisms = Mechanism::ALL;
+    let mechanisms = results.mechanisms();
 
     for (index, (panel, &size)) in panels.iter().zip(sizes).enumerate() {
         let mut chart = ChartBuilder::on(panel)

@@ -75,6 +75,17 @@ impl Mechanism {
         }
     }
 
+    /// The name `--only` takes.
+    pub fn id(self) -> &'static str {
+        match self {
+            Mechanism::Pipe => "pipe",
+            Mechanism::Socketpair => "socketpair",
+            Mechanism::Mqueue => "mqueue",
+            Mechanism::ShmSpin => "shm-spin",
+            Mechanism::ShmSem => "shm-sem",
+        }
+    }
+
     /// One line on how the mechanism is used here, for the report.
     pub fn how(self) -> &'static str {
         match self {

@@ -63,16 +63,19 @@ const STREAM_SIZES: [usize; 3] = [64, 4096, 65536];
 const STREAM_BUFFER: usize = 64 * 1024;
 
 const USAGE: &str = "\
-usage: ipc_bench [--quick] [--out DIR]
+usage: ipc_bench [--quick] [--only NAME,...] [--out DIR]
 
-  --quick    rough figures in a few seconds (default: the full run, under a minute)
-  --out DIR  where to write ipc-bench.md and ipc-bench-latency.svg (default: target/ipc-bench)";
+  --quick          rough figures in a few seconds (default: the full run, under a minute)
+  --only NAME,...  measure only these: pipe, socketpair, mqueue, shm-spin, shm-sem
+  --out DIR        where to write ipc-bench.md and ipc-bench-latency.svg
+                   (default: target/ipc-bench)";
 
 const MARKDOWN_FILE: &str = "ipc-bench.md";
 const CHART_FILE: &str = "ipc-bench-latency.svg";
 
 struct Options {
     quick: bool,
+    mechanisms: Vec<Mechanism>,
     out: PathBuf,
 }
 
@@ -101,12 +104,26 @@ fn main() -> ExitCode {
 fn parse(args: impl Iterator<Item = OsString>) -> std::result::Result<Option<Options>, String> {
     let mut options = Options {
         quick: false,
+        mechanisms: Mechanism::ALL.to_vec(),
         out: PathBuf::from("target/ipc-bench"),
     };
     let mut args = args;
     while let Some(arg) = args.next() {
         match arg.to_str() {
             Some("--quick") => options.quick = true,
+            Some("--only") => {
+                let names = args.next().ok_or("`--only` needs a list of names")?;
+                let names = names.to_str().ok_or("`--only`: names are ASCII")?;
+                options.mechanisms = names
+                    .split(',')
+                    .map(|name| {
+                        Mechanism::ALL
+                            .into_iter()
+                            .find(|m| m.id() == name)
+                            .ok_or_else(|| format!("`--only`: no mechanism is called {name:?}"))
+                    })
+                    .collect::<std::result::Result<_, _>>()?;
+            }
             Some("--out") => {
                 options.out = args.next().ok_or("`--out` needs a directory")?.into();
             }
@@ -134,9 +151,9 @@ impl Cell {
     }
 }
 
-fn plan(cpus: &Cpus) -> Vec<Cell> {
+fn plan(cpus: &Cpus, mechanisms: &[Mechanism]) -> Vec<Cell> {
     let mut cells = Vec::new();
-    for mechanism in Mechanism::ALL {
+    for &mechanism in mechanisms {
         for placement in Placement::ALL {
             if !cpus.can_place(placement) {
                 continue;
@@ -162,7 +179,7 @@ fn run(options: &Options) -> Result<()> {
     };
     let cpus = Cpus::read()?;
     let machine = machine(&cpus);
-    let cells = plan(&cpus);
+    let cells = plan(&cpus, &options.mechanisms);
     let mut progress = Progress::new(cells.len() + 1);
 
     progress.show("limits: clock, memcpy, loop alone, floor");

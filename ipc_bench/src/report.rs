@@ -65,6 +65,14 @@ impl Results {
             .collect()
     }
 
+    /// The mechanisms that were measured, in table order.
+    pub fn mechanisms(&self) -> Vec<Mechanism> {
+        Mechanism::ALL
+            .into_iter()
+            .filter(|m| self.latency.iter().any(|c| c.mechanism == *m))
+            .collect()
+    }
+
     /// Figures that beat their limit. Each would mean a broken measurement, not a fast
     /// mechanism: a round trip faster than one cache line's round trip, or a stream faster
     /// than copying its bytes once within one process.
@@ -110,7 +118,7 @@ impl Results {
             headers.push(format!("{} p99", stats::size(size)));
         }
         let mut rows = Vec::new();
-        for mechanism in Mechanism::ALL {
+        for mechanism in self.mechanisms() {
             for placement in self.placements() {
                 let mut row = vec![mechanism.name().to_string(), placement.name().to_string()];
                 for &size in &self.latency_sizes {
@@ -136,7 +144,7 @@ impl Results {
         let mut headers = vec!["mechanism".to_string(), "placement".to_string()];
         headers.extend(self.stream_sizes.iter().map(|&s| stats::size(s)));
         let mut rows = Vec::new();
-        for mechanism in Mechanism::ALL {
+        for mechanism in self.mechanisms() {
             for placement in self.placements() {
                 let mut row = vec![mechanism.name().to_string(), placement.name().to_string()];
                 for &size in &self.stream_sizes {
@@ -230,7 +238,7 @@ impl Results {
         }
         let _ = writeln!(md, "![Round-trip latency]({chart_file})\n");
         md.push_str("How each mechanism is used:\n\n");
-        for mechanism in Mechanism::ALL {
+        for mechanism in self.mechanisms() {
             let _ = writeln!(md, "- **{}**: {}", mechanism.name(), mechanism.how());
         }
         md.push('\n');
