@@ -34,7 +34,7 @@ pub fn latency_svg(results: &Results, path: &Path) -> crate::Result<()> {
         .latency
         .iter()
         .flat_map(|c| [c.latency.median_ns, c.latency.p99_ns])
-        .chain([results.refs.floor.median_ns]);
+        .chain(results.refs.floor.map(|f| f.median_ns));
     let (lo, hi) = all.fold((f64::MAX, f64::MIN), |(lo, hi), ns| {
         (lo.min(ns), hi.max(ns))
     });
@@ -75,19 +75,21 @@ pub fn latency_svg(results: &Results, path: &Path) -> crate::Result<()> {
             .light_line_style(RGBColor(235, 235, 235))
             .draw()?;
 
-        let floor_us = results.refs.floor.median_ns / 1e3;
-        chart
-            .draw_series(LineSeries::new(
-                [(-0.5, floor_us), (mechanisms.len() as f64 - 0.5, floor_us)],
-                RGBColor(110, 110, 110).stroke_width(2),
-            ))?
-            .label("floor (one cache line, round trip)")
-            .legend(|(x, y)| {
-                PathElement::new(
-                    [(x, y), (x + 16, y)],
+        if let Some(floor) = results.refs.floor {
+            let floor_us = floor.median_ns / 1e3;
+            chart
+                .draw_series(LineSeries::new(
+                    [(-0.5, floor_us), (mechanisms.len() as f64 - 0.5, floor_us)],
                     RGBColor(110, 110, 110).stroke_width(2),
-                )
-            });
+                ))?
+                .label("floor (one cache line, round trip)")
+                .legend(|(x, y)| {
+                    PathElement::new(
+                        [(x, y), (x + 16, y)],
+                        RGBColor(110, 110, 110).stroke_width(2),
+                    )
+                });
+        }
 
         for (k, &placement) in placements.iter().enumerate() {
             let color = COLORS[k % COLORS.len()];

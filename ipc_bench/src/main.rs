@@ -194,11 +194,6 @@ fn run(options: &Options) -> Result<()> {
             .map(|&size| reference::loop_alone(size, budget))
             .collect::<Result<_>>()?,
         floor: reference::floor(&cpus, budget)?,
-        floor_placement: if cpus.can_place(Placement::DifferentCores) {
-            Placement::DifferentCores
-        } else {
-            Placement::Unpinned
-        },
     };
 
     let mut latency = Vec::new();

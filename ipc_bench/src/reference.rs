@@ -5,7 +5,7 @@
 //! - the loop alone: stamp, copy and check in one process, with no IPC at all: what the
 //!   benchmark's own Rust code costs per message;
 //! - the floor: one cache line bounced between two processes spinning on different cores, the
-//!   least any cross-process round trip can cost;
+//!   least any cross-process round trip can cost (needs two CPUs);
 //! - the clock: one `Instant::now()`, which each timed round trip includes once.
 
 use std::hint::black_box;
@@ -86,19 +86,32 @@ pub fn loop_alone(size: usize, budget: Budget) -> crate::Result<Throughput> {
 }
 
 /// One cache line bounced between this process and a child spinning on another core: the
-/// parent writes an odd number, the child answers with the next even one. With a single CPU
-/// both run on it, and the figure is a context-switch round trip instead.
-pub fn floor(cpus: &Cpus, budget: Budget) -> crate::Result<Latency> {
+/// parent writes an odd number, the child answers with the next even one. `None` with a single
+/// CPU, where no spin can be a floor (the two processes can only take turns).
+///
+/// Measured three times, keeping the lowest median: a limit is the best the hardware did, and
+/// one measurement can be slowed by a neighbour on a shared machine (seen here: 460 ns once,
+/// against 100 to 140 ns usually).
+pub fn floor(cpus: &Cpus, budget: Budget) -> crate::Result<Option<Latency>> {
+    if !cpus.can_place(Placement::DifferentCores) {
+        return Ok(None);
+    }
+    let mut best: Option<Latency> = None;
+    for _ in 0..3 {
+        let latency = bounce(cpus, budget)?;
+        if best.is_none_or(|b| latency.median_ns < b.median_ns) {
+            best = Some(latency);
+        }
+    }
+    Ok(best)
+}
+
+fn bounce(cpus: &Cpus, budget: Budget) -> crate::Result<Latency> {
     const STOP: u64 = u64::MAX;
-    let placement = if cpus.can_place(Placement::DifferentCores) {
-        Placement::DifferentCores
-    } else {
-        Placement::Unpinned
-    };
     // One ring's `head` counter serves as the line; nothing else in the mapping is used.
     let (ring, _) = rings(Spec { size: 16, slots: 1 })?;
     let flag = ring.head();
-    let pinned = cpus.pin(placement)?;
+    let pinned = cpus.pin(Placement::DifferentCores)?;
     let Forked::Parent(process) = sys::fork()? else {
         let answer = || -> crate::Result<()> {
             pinned.pin_child()?;
@@ -138,9 +151,9 @@ pub fn floor(cpus: &Cpus, budget: Budget) -> crate::Result<Latency> {
         bounce()?;
         warm += 1;
     }
-    let count = (budget.target.as_nanos() as f64
-        / (started.elapsed().as_nanos() as f64 / warm as f64))
-        .clamp(budget.min_samples as f64, 5e6) as usize;
+    let per_bounce = started.elapsed().as_nanos() as f64 / warm as f64;
+    let count = (budget.target.as_nanos() as f64 / per_bounce).clamp(budget.min_samples as f64, 5e6)
+        as usize;
     let mut samples = Vec::with_capacity(count);
     let mut before = Instant::now();
     for _ in 0..count {
