@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use crate::link::{End, Experiment};
 use crate::payload::{self, Message};
 use crate::stats::{Latency, Throughput};
-use crate::sys::{self, Cpus, Forked, Placement};
+use crate::sys::{self, Child, Cpus, Forked, Pinned, Placement};
 
 /// The body seeds of the two directions, so that an echo of the parent's own message would not
 /// pass for the child's reply.
@@ -63,6 +63,41 @@ pub struct Setup<'a> {
     pub budget: Budget,
 }
 
+/// The parent's side once the child runs.
+struct Peer<'a, E> {
+    /// The parent's end of the link.
+    parent: E,
+    /// Drop it (after the child has exited) to give the parent its CPUs back.
+    pinned: Pinned<'a>,
+    process: Child,
+}
+
+/// Places the parent, forks, and runs `peer` on the child's end in the child, which ends there.
+/// Each process drops the end it does not use: a pipe's reader sees end of file only when every
+/// copy of the write end is closed, and that is how the parent notices a child that died.
+fn start_peer<'a, E: End>(
+    setup: &Setup<'a>,
+    parent: E,
+    mut child: E,
+    peer: fn(&mut E, usize) -> crate::Result<()>,
+) -> crate::Result<Peer<'a, E>> {
+    let pinned = setup.cpus.pin(setup.placement)?;
+    let Forked::Parent(process) = sys::fork()? else {
+        drop(parent);
+        sys::exit_child(
+            pinned
+                .pin_child()
+                .and_then(|()| peer(&mut child, setup.size)),
+        );
+    };
+    drop(child);
+    Ok(Peer {
+        parent,
+        pinned,
+        process,
+    })
+}
+
 /// Ping-pong: the parent sends message `n`, the child checks it and replies with its own
 /// message `n`, the parent checks the reply. Each round trip is timed on its own, with one
 /// clock read per round trip.
@@ -71,20 +106,13 @@ pub struct RoundTrip<'a>(pub Setup<'a>);
 impl Experiment for RoundTrip<'_> {
     type Output = Latency;
 
-    fn run<E: End>(self, mut parent: E, mut child: E) -> crate::Result<Latency> {
-        let Setup {
-            size,
-            cpus,
-            placement,
-            budget,
-        } = self.0;
-        let pinned = cpus.pin(placement)?;
-        let forked = sys::fork()?;
-        let Forked::Parent(process) = forked else {
-            drop(parent);
-            sys::exit_child(pinned.pin_child().and_then(|()| echo(&mut child, size)));
-        };
-        drop(child);
+    fn run<E: End>(self, parent: E, child: E) -> crate::Result<Latency> {
+        let Setup { size, budget, .. } = self.0;
+        let Peer {
+            mut parent,
+            pinned,
+            process,
+        } = start_peer(&self.0, parent, child, echo)?;
 
         let mut ping = Message::new(size, PARENT_SALT);
         let mut seq = 0;
@@ -140,20 +168,13 @@ pub struct Stream<'a>(pub Setup<'a>);
 impl Experiment for Stream<'_> {
     type Output = Throughput;
 
-    fn run<E: End>(self, mut parent: E, mut child: E) -> crate::Result<Throughput> {
-        let Setup {
-            size,
-            cpus,
-            placement,
-            budget,
-        } = self.0;
-        let pinned = cpus.pin(placement)?;
-        let forked = sys::fork()?;
-        let Forked::Parent(process) = forked else {
-            drop(parent);
-            sys::exit_child(pinned.pin_child().and_then(|()| produce(&mut child, size)));
-        };
-        drop(child);
+    fn run<E: End>(self, parent: E, child: E) -> crate::Result<Throughput> {
+        let Setup { size, budget, .. } = self.0;
+        let Peer {
+            mut parent,
+            pinned,
+            process,
+        } = start_peer(&self.0, parent, child, produce)?;
 
         let mut request = Message::new(size, PARENT_SALT);
         // Sequence numbers run on across batches, so a message left over from one batch
