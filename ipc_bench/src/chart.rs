@@ -17,6 +17,9 @@ const COLORS: [RGBColor; 3] = [
     RGBColor(44, 160, 44),
 ];
 
+/// Decades left free above the slowest p99: the legend's four lines take about 1.3 of them.
+const LEGEND_DECADES: f64 = 1.5;
+
 /// Writes the chart as SVG to `path`.
 pub fn latency_svg(results: &Results, path: &Path) -> crate::Result<()> {
     let sizes = &results.latency_sizes;
@@ -29,7 +32,7 @@ pub fn latency_svg(results: &Results, path: &Path) -> crate::Result<()> {
     )?;
     let panels = body.split_evenly((1, sizes.len()));
     // One scale for every panel, so that they compare by eye: whole decades, from below half
-    // the floor to a decade above the slowest p99, which leaves the top free for the legend.
+    // the floor to well above the slowest p99, which leaves the top free for the legend.
     let all = results
         .latency
         .iter()
@@ -39,7 +42,7 @@ pub fn latency_svg(results: &Results, path: &Path) -> crate::Result<()> {
         (lo.min(ns), hi.max(ns))
     });
     let lo_us = 10f64.powf((lo / 2e3).log10().floor());
-    let hi_us = 10f64.powf((hi / 1e3).log10().ceil() + 1.0);
+    let hi_us = 10f64.powf(((hi / 1e3).log10() + LEGEND_DECADES).ceil());
     let placements = results.placements();
     let mechanisms = results.mechanisms();
 
