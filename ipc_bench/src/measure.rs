@@ -116,26 +116,41 @@ impl Experiment for RoundTrip<'_> {
 
         let mut ping = Message::new(size, PARENT_SALT);
         let mut seq = 0;
-        let started = Instant::now();
-        while seq < 100 || started.elapsed() < budget.warmup {
+        let latency = time_each(budget, 100, || {
             round_trip(&mut parent, &mut ping, size, seq)?;
             seq += 1;
-        }
-        let count = budget.count(seq, started.elapsed(), budget.min_samples as u64);
-        let mut samples = Vec::with_capacity(count as usize);
-        let mut before = Instant::now();
-        for _ in 0..count {
-            round_trip(&mut parent, &mut ping, size, seq)?;
-            seq += 1;
-            let after = Instant::now();
-            samples.push((after - before).as_nanos() as u64);
-            before = after;
-        }
+            Ok(())
+        })?;
         parent.send(ping.stamp(STOP))?;
         process.wait()?;
         drop(pinned);
-        Ok(Latency::from_samples(&mut samples))
+        Ok(latency)
     }
+}
+
+/// Runs `op` to warm up (at least `min_warm` times, and for the warm-up time), then times each of
+/// as many further runs as fit the budget's target, with one clock read per run.
+pub fn time_each(
+    budget: Budget,
+    min_warm: u64,
+    mut op: impl FnMut() -> crate::Result<()>,
+) -> crate::Result<Latency> {
+    let started = Instant::now();
+    let mut warm = 0;
+    while warm < min_warm || started.elapsed() < budget.warmup {
+        op()?;
+        warm += 1;
+    }
+    let count = budget.count(warm, started.elapsed(), budget.min_samples as u64);
+    let mut samples = Vec::with_capacity(count as usize);
+    let mut before = Instant::now();
+    for _ in 0..count {
+        op()?;
+        let after = Instant::now();
+        samples.push((after - before).as_nanos() as u64);
+        before = after;
+    }
+    Ok(Latency::from_samples(&mut samples))
 }
 
 #[inline]

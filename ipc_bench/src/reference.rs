@@ -13,7 +13,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use crate::link::{PATIENCE, Spec, gave_up};
-use crate::measure::Budget;
+use crate::measure::{Budget, time_each};
 use crate::payload::{self, Message};
 use crate::shm::rings;
 use crate::stats::{Latency, Throughput};
@@ -135,7 +135,7 @@ fn bounce(cpus: &Cpus, budget: Budget) -> crate::Result<Latency> {
         sys::exit_child(answer());
     };
     let mut value = 1;
-    let mut bounce = || -> crate::Result<()> {
+    let bounce = || -> crate::Result<()> {
         flag.store(value, Ordering::Release);
         let answer = value + 1;
         spin_until(
@@ -145,27 +145,11 @@ fn bounce(cpus: &Cpus, budget: Budget) -> crate::Result<Latency> {
         value += 2;
         Ok(())
     };
-    let started = Instant::now();
-    let mut warm = 0;
-    while warm < 1000 || started.elapsed() < budget.warmup {
-        bounce()?;
-        warm += 1;
-    }
-    let per_bounce = started.elapsed().as_nanos() as f64 / warm as f64;
-    let count = (budget.target.as_nanos() as f64 / per_bounce).clamp(budget.min_samples as f64, 5e6)
-        as usize;
-    let mut samples = Vec::with_capacity(count);
-    let mut before = Instant::now();
-    for _ in 0..count {
-        bounce()?;
-        let after = Instant::now();
-        samples.push((after - before).as_nanos() as u64);
-        before = after;
-    }
+    let latency = time_each(budget, 1000, bounce)?;
     flag.store(STOP, Ordering::Release);
     process.wait()?;
     drop(pinned);
-    Ok(Latency::from_samples(&mut samples))
+    Ok(latency)
 }
 
 /// A bare spin: load, compare, repeat, with no PAUSE and no yield, so that it measures the

@@ -43,18 +43,13 @@ struct Header {
     spaces: Semaphore,
 }
 
-/// A mapping of a shared-memory object whose name is already gone.
-struct Region {
-    /// Owns the mapping; everything is reached through `base`, taken when no other process
-    /// existed, so that no `&[u8]` ever spans bytes the other process writes.
-    _map: MmapMut,
-}
-
 /// One direction of a link. Both processes hold a `Ring` for it, one producing, one consuming.
 #[derive(Clone)]
 pub struct Ring {
-    /// Keeps the mapping alive as long as any ring of it is in use.
-    _region: Rc<Region>,
+    /// Keeps the mapping alive as long as any ring of it is in use. Everything is reached
+    /// through raw pointers taken when no other process existed, so that no `&[u8]` ever spans
+    /// bytes the other process writes.
+    _map: Rc<MmapMut>,
     header: *const Header,
     data: *mut u8,
     size: usize,
@@ -68,7 +63,7 @@ pub fn rings(spec: Spec) -> crate::Result<(Ring, Ring)> {
     // each ring is rounded up to a whole page.
     let ring_len = (size_of::<Header>() + slots * spec.size).next_multiple_of(4096);
     let (map, base) = create_region(2 * ring_len)?;
-    let region = Rc::new(Region { _map: map });
+    let map = Rc::new(map);
     let ring = |offset: usize| -> crate::Result<Ring> {
         // Safety: `offset + ring_len` is within the mapping, which is page-aligned, so the
         // header (alignment 64) is aligned.
@@ -85,7 +80,7 @@ pub fn rings(spec: Spec) -> crate::Result<(Ring, Ring)> {
             Errno::result(unsafe { libc::sem_init(sem, 1, u32::try_from(value)?) })?;
         }
         Ok(Ring {
-            _region: Rc::clone(&region),
+            _map: Rc::clone(&map),
             header,
             data,
             size: spec.size,
