@@ -7,6 +7,9 @@ use std::process::Command;
 
 use anyhow::{Context, Result};
 
+use nix::unistd::Pid;
+
+use crate::interrupt;
 use crate::workspace::{Profile, Workspace, build_binaries};
 
 const BENCH: &str = "ipc_bench";
@@ -26,9 +29,22 @@ pub fn bench(args: &[OsString]) -> Result<bool> {
             .arg(workspace.target_dir.join("ipc-bench"));
     }
     // The bench shares our terminal: its progress, tables and errors reach the user directly.
-    // Ctrl-C reaches it too (same process group), and it cleans up on its own.
-    let status = command
-        .status()
-        .with_context(|| format!("cannot run {}", binaries[BENCH].display()))?;
-    Ok(status.success())
+    // Ctrl-C reaches it too (same process group), and it cleans up on its own; a SIGTERM sent
+    // to xtask alone is passed on to it (see `interrupt`).
+    let mut child = {
+        let mut registry = interrupt::registry();
+        if let Some(signal) = registry.interrupted() {
+            anyhow::bail!("stopped by {}", signal.as_str());
+        }
+        let child = command
+            .spawn()
+            .with_context(|| format!("cannot run {}", binaries[BENCH].display()))?;
+        registry.add_forwarded(Pid::from_raw(child.id() as i32));
+        child
+    };
+    let status = child.wait();
+    interrupt::registry().remove_forwarded(Pid::from_raw(child.id() as i32));
+    Ok(status
+        .with_context(|| format!("cannot wait for {}", binaries[BENCH].display()))?
+        .success())
 }

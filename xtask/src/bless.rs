@@ -16,7 +16,6 @@ use crate::check::{describe_leftover, load_golden};
 use crate::cli::Options;
 use crate::execute::{Job, Record, run_all};
 use crate::golden::{BLOCK_END, BLOCK_START, Golden, Item, lines};
-use crate::ipc_objects::Watch;
 use crate::matcher::{Outcome as MatchOutcome, match_output};
 use crate::runner::{Ending, describe_status};
 use crate::view::{Origin, explain_mismatch, render};
@@ -30,7 +29,7 @@ pub fn bless(options: &Options, names: &[String]) -> Result<bool> {
     let workspace = Workspace::discover()?;
     let examples = workspace.select(names)?;
     let binaries = build(&workspace.root, &examples)?;
-    let watch = Watch::detect()?;
+    let isolation = options.isolation.resolve();
     let repeat = options.repeat.unwrap_or(DEFAULT_RUNS);
     let jobs = examples
         .iter()
@@ -40,11 +39,12 @@ pub fn bless(options: &Options, names: &[String]) -> Result<bool> {
             (1..=repeat).map(move |run| Job {
                 example: i,
                 run,
-                binary: binary.clone(),
+                program: binary.clone(),
+                args: Vec::new(),
             })
         })
         .collect::<Vec<_>>();
-    let records = run_all(jobs, options.jobs, options.timeout, &watch)?;
+    let records = run_all(jobs, options.jobs, options.timeout, &isolation)?;
 
     let mut all_blessed = true;
     for (index, example) in examples.iter().enumerate() {
@@ -73,6 +73,7 @@ fn bless_example(example: &Example, runs: &[&Record]) -> Result<String> {
                 describe_status(std::os::unix::process::ExitStatusExt::from_raw(*signal))
             )),
             Ending::TimedOut { .. } => Some("timed out".to_string()),
+            Ending::NotRun(why) => Some(format!("could not run: {why}")),
         };
         if let Some(status) = status {
             anyhow::bail!(
@@ -80,15 +81,24 @@ fn bless_example(example: &Example, runs: &[&Record]) -> Result<String> {
                 record.run
             );
         }
-        if let Some(leftover) = o.leftovers.first() {
+        if let Some(leftover) = o.leftovers.first().or(record.suspects.first()) {
             anyhow::bail!(
                 "run {} left behind {}; fix the example first",
                 record.run,
                 describe_leftover(leftover)
             );
         }
-        stdouts.push(utf8(&o.stdout, "stdout", record.run)?);
-        stderrs.push(utf8(&o.stderr, "stderr", record.run)?);
+        for (stream, captured) in [("stdout", &o.stdout), ("stderr", &o.stderr)] {
+            if captured.dropped > 0 {
+                anyhow::bail!(
+                    "run {}: {stream} printed more than {}; fix the example first",
+                    record.run,
+                    crate::capture::size(crate::capture::KEEP as u64)
+                );
+            }
+        }
+        stdouts.push(utf8(&o.stdout.bytes, "stdout", record.run)?);
+        stderrs.push(utf8(&o.stderr.bytes, "stderr", record.run)?);
     }
     let stdout = bless_stream(&example.golden_stdout(), &stdouts, true)?;
     let stderr = bless_stream(&example.golden_stderr(), &stderrs, false)?;

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 
+use crate::capture::{Captured, KEEP, size};
 use crate::golden::{Golden, lines};
 use crate::matcher::{Outcome as MatchOutcome, match_output};
 use crate::runner::{Ending, Leftover, Outcome, signal_name};
@@ -41,7 +42,9 @@ impl Expectation {
 
 pub fn load_golden(path: &Path) -> Result<Golden> {
     let text = fs::read_to_string(path).with_context(|| format!("cannot read {}", shown(path)))?;
-    Golden::parse(&text).with_context(|| format!("malformed golden file {}", shown(path)))
+    // An editor's byte-order mark is invisible in a diff; it is not part of the expected text.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    Golden::parse(text).with_context(|| format!("malformed golden file {}", shown(path)))
 }
 
 /// Everything wrong with one run; empty when it passed.
@@ -54,23 +57,24 @@ pub fn problems(expect: &Expectation, run: &Outcome, timeout: Duration) -> Vec<S
             problems.push(format!("exit status: killed by {}", signal_name(*signal)))
         }
         Ending::TimedOut { main_exited: None } => problems.push(format!(
-            "timed out after {}: the process group was killed",
+            "timed out after {}: every process of the run was killed",
             seconds(timeout)
         )),
         Ending::TimedOut {
             main_exited: Some(how),
         } => problems.push(format!(
             "timed out after {}: the main process had {how}, but its output pipe was still held \
-             open by a process it started; the process group was killed",
+             open by a process it started; every process of the run was killed",
             seconds(timeout)
         )),
+        Ending::NotRun(why) => problems.push(format!("verify could not run it: {why}")),
     }
     if run.output_abandoned {
-        problems.push(
-            "the output pipe stayed open even after the kill: a process left the process group \
-             (setsid?) and may still be running"
-                .to_string(),
-        );
+        problems.push(format!(
+            "the output pipe stayed open for {} s after every process of the run that verify \
+             could find was killed; verify stopped reading",
+            crate::runner::KILL_GRACE.as_secs()
+        ));
     }
     compare(
         "stdout",
@@ -95,11 +99,20 @@ pub fn problems(expect: &Expectation, run: &Outcome, timeout: Duration) -> Vec<S
 
 fn compare(
     stream: &str,
-    bytes: &[u8],
+    captured: &Captured,
     golden: Option<&Golden>,
     path: &Path,
     problems: &mut Vec<String>,
 ) {
+    if captured.dropped > 0 {
+        // Runaway output: the kept part is shown below; matching it could pass by accident.
+        problems.push(format!(
+            "{stream}: {} printed; verify kept the first {} and dropped the rest",
+            size(captured.bytes.len() as u64 + captured.dropped),
+            size(KEEP as u64)
+        ));
+    }
+    let bytes = &captured.bytes[..];
     let text = match std::str::from_utf8(bytes) {
         Ok(text) => text,
         Err(e) => {
@@ -115,7 +128,7 @@ fn compare(
             problems.push(format!(
                 "{stream} is not empty (add {} if this output is intended):\n{}",
                 shown(path),
-                indent(text)
+                indent(&crate::view::head(text, crate::view::MAX_REPORT_LINES))
             ));
         }
         return;
@@ -138,15 +151,17 @@ fn compare(
 
 pub fn describe_leftover(leftover: &Leftover) -> String {
     match leftover {
-        Leftover::Process { pid, name } => {
-            format!("process {pid} ({name}) was still running (verify killed it)")
+        Leftover::Process(what) => {
+            format!("process {what} was still running (verify killed it)")
         }
-        Leftover::Unreaped { pid, name } => {
-            format!("child {pid} ({name}) exited but was never reaped with wait")
+        Leftover::Unreaped(what) => {
+            format!("child {what} exited but was never reaped with wait")
         }
         Leftover::TmpFile(name) => format!("file `{name}` in TMPDIR"),
-        Leftover::Shm(name) => format!("shared-memory object /dev/shm/{name} (verify removed it)"),
-        Leftover::Queue(name) => format!("message queue /{name} (verify removed it)"),
+        Leftover::WorkFile(name) => format!("file `{name}` in the working directory"),
+        Leftover::Shm(name) => format!("shared-memory object /dev/shm/{name}"),
+        Leftover::Queue(name) => format!("message queue /{name}"),
+        Leftover::SysV(what) => format!("SysV {what}"),
     }
 }
 
@@ -177,12 +192,45 @@ mod tests {
     fn outcome(stdout: &[u8], stderr: &[u8], ending: Ending) -> Outcome {
         Outcome {
             ending,
-            stdout: stdout.to_vec(),
-            stderr: stderr.to_vec(),
+            stdout: Captured {
+                bytes: stdout.to_vec(),
+                dropped: 0,
+            },
+            stderr: Captured {
+                bytes: stderr.to_vec(),
+                dropped: 0,
+            },
             elapsed: Duration::from_millis(1),
             leftovers: Vec::new(),
             output_abandoned: false,
         }
+    }
+
+    #[test]
+    fn byte_order_mark_is_not_part_of_the_golden_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("golden.stdout");
+        fs::write(&path, "\u{feff}[unordered]\nb\na\n[/unordered]\n").unwrap();
+        let golden = load_golden(&path).unwrap();
+        let run = outcome(b"a\nb\n", b"", Ending::Exited(0));
+        let expect = Expectation {
+            stdout: golden,
+            stdout_path: path,
+            stderr: None,
+            stderr_path: "ex/golden.stderr".into(),
+        };
+        assert!(problems(&expect, &run, Duration::from_secs(1)).is_empty());
+    }
+
+    #[test]
+    fn truncated_output_never_passes() {
+        let mut run = outcome(b"hi\n", b"", Ending::Exited(0));
+        run.stdout.dropped = 10 << 20;
+        let p = problems(&expectation("hi\n"), &run, Duration::from_secs(1));
+        assert_eq!(
+            p,
+            vec!["stdout: 10.0 MiB printed; verify kept the first 4.0 MiB and dropped the rest"]
+        );
     }
 
     #[test]
@@ -204,10 +252,7 @@ mod tests {
         assert_eq!(p[0], "exit status: killed by SIGKILL");
         assert!(p[1].starts_with("stdout is not UTF-8 (invalid byte at offset 0)"));
         assert!(p[2].starts_with("stderr is not empty"));
-        assert_eq!(
-            p[3],
-            "left behind:\n  shared-memory object /dev/shm/q (verify removed it)"
-        );
+        assert_eq!(p[3], "left behind:\n  shared-memory object /dev/shm/q");
     }
 
     #[test]

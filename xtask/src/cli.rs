@@ -3,20 +3,26 @@
 use std::ffi::OsString;
 use std::time::Duration;
 
+use crate::sandbox::Isolation;
+
 pub const USAGE: &str = "\
 usage: cargo xtask <command> [options] [NAME...]
 
 commands:
   verify   run the examples (all, or those named) and compare them with their golden files
   bless    write the examples' current output as their golden files
+  run      run one program as verify runs an example, and report what it left behind:
+           cargo xtask run [--timeout SECS] [--isolation MODE] -- PROGRAM [ARGS...]
   bench    build ipc_bench in release mode and run it: IPC latency and throughput
            (its options: --quick, --out DIR; see `cargo xtask bench --help`)
 
 options:
-  --timeout SECS   time limit for one run of an example (default 5)
-  --repeat N       runs of each example (default: 1 for verify, 3 for bless)
-  --jobs N         runs at the same time (default: the number of CPUs)
-  -h, --help       this text";
+  --timeout SECS     time limit for one run of an example (default 5)
+  --repeat N         runs of each example (default: 1 for verify, 3 for bless)
+  --jobs N           runs at the same time (default: the number of CPUs)
+  --isolation MODE   auto (default): each run in its own IPC and mount namespaces where the
+                     kernel allows it; none: runs share this machine's IPC objects
+  -h, --help         this text";
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Options {
@@ -24,12 +30,32 @@ pub struct Options {
     /// `None`: the command's own default.
     pub repeat: Option<u32>,
     pub jobs: usize,
+    pub isolation: IsolationChoice,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IsolationChoice {
+    Auto,
+    None,
+}
+
+impl IsolationChoice {
+    pub fn resolve(self) -> Isolation {
+        match self {
+            IsolationChoice::Auto => Isolation::detect(),
+            IsolationChoice::None => Isolation::Shared {
+                why: "--isolation none".to_string(),
+            },
+        }
+    }
 }
 
 #[derive(Debug, PartialEq)]
 pub enum Command {
     Verify(Options, Vec<String>),
     Bless(Options, Vec<String>),
+    /// A program and its arguments, run once.
+    Run(Options, Vec<OsString>),
     /// The arguments are ipc_bench's own, passed on unchanged.
     Bench(Vec<OsString>),
     Help,
@@ -50,16 +76,26 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String
         Some(c) if c == "-h" || c == "--help" || c == "help" => return Ok(Command::Help),
         Some(c) => c,
     };
-    if command != "verify" && command != "bless" {
+    if !["verify", "bless", "run"].contains(&command.as_str()) {
         return Err(format!("unknown command `{command}`"));
     }
     let mut options = Options {
         timeout: Duration::from_secs(5),
         repeat: None,
         jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        isolation: IsolationChoice::Auto,
     };
     let mut names = Vec::new();
     while let Some(arg) = args.next().transpose()? {
+        if arg == "--" && command == "run" {
+            let program: Vec<OsString> = args
+                .map(|a| a.map(OsString::from))
+                .collect::<Result<_, _>>()?;
+            if program.is_empty() {
+                return Err("`run` needs a program after `--`".to_string());
+            }
+            return Ok(Command::Run(options, program));
+        }
         let (flag, inline) = match arg.split_once('=') {
             Some((flag, value)) if flag.starts_with("--") => {
                 (flag.to_string(), Some(value.to_string()))
@@ -80,13 +116,25 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String
             "--timeout" => options.timeout = parse_timeout(&value()?)?,
             "--repeat" => options.repeat = Some(parse_count("--repeat", &value()?)?),
             "--jobs" => options.jobs = parse_count("--jobs", &value()?)? as usize,
+            "--isolation" => {
+                options.isolation = match value()?.as_str() {
+                    "auto" => IsolationChoice::Auto,
+                    "none" => IsolationChoice::None,
+                    other => {
+                        return Err(format!(
+                            "bad --isolation `{other}`: expected `auto` or `none`"
+                        ));
+                    }
+                }
+            }
             _ if flag.starts_with('-') => return Err(format!("unknown option `{arg}`")),
             _ => names.push(arg),
         }
     }
     Ok(match command.as_str() {
         "verify" => Command::Verify(options, names),
-        _ => Command::Bless(options, names),
+        "bless" => Command::Bless(options, names),
+        _ => return Err("`run` needs `-- PROGRAM [ARGS...]`".to_string()),
     })
 }
 
@@ -176,6 +224,24 @@ mod tests {
             Command::Bench(vec!["--quick".into(), "--out".into(), "x".into()])
         );
         assert_eq!(parse_str(&["bench"]).unwrap(), Command::Bench(vec![]));
+    }
+
+    #[test]
+    fn run_takes_a_program_after_dashes() {
+        let Command::Run(options, program) =
+            parse_str(&["run", "--isolation", "none", "--", "sh", "-c", "--x"]).unwrap()
+        else {
+            panic!("not run");
+        };
+        assert_eq!(options.isolation, IsolationChoice::None);
+        assert_eq!(program, vec!["sh", "-c", "--x"]);
+        assert!(parse_str(&["run", "--"]).is_err());
+        assert!(parse_str(&["run", "sh"]).is_err());
+        assert!(
+            parse_str(&["verify", "--isolation", "full"])
+                .unwrap_err()
+                .starts_with("bad --isolation")
+        );
     }
 
     #[test]

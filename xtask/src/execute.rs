@@ -1,8 +1,9 @@
 //! Running many example runs in parallel and collecting their outcomes.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
@@ -10,6 +11,7 @@ use anyhow::{Context, Result};
 
 use crate::ipc_objects::Watch;
 use crate::runner::{self, Leftover, Outcome, Spec};
+use crate::sandbox::Isolation;
 
 /// One run of one example.
 pub struct Job {
@@ -17,78 +19,97 @@ pub struct Job {
     pub example: usize,
     /// 1-based.
     pub run: u32,
-    pub binary: PathBuf,
+    pub program: PathBuf,
+    pub args: Vec<OsString>,
 }
 
 pub struct Record {
     pub example: usize,
     pub run: u32,
     pub outcome: Outcome,
+    /// Only without namespaces: machine-wide IPC objects that appeared while this run went on
+    /// and were still there after the last run. Maybe this run's, maybe another program's.
+    pub suspects: Vec<Leftover>,
 }
 
 /// Runs every job, at most `workers` at a time, and returns the records in job order.
-///
-/// IPC objects that appeared during a run and still exist after the last run are added to that
-/// run's leftovers and then removed (see [`crate::ipc_objects`]).
 pub fn run_all(
     jobs: Vec<Job>,
     workers: usize,
     timeout: Duration,
-    watch: &Watch,
+    isolation: &Isolation,
 ) -> Result<Vec<Record>> {
     runner::become_subreaper().context("cannot become the reaper of the examples' orphans")?;
+    let watch = match isolation {
+        Isolation::Shared { .. } => Some(Watch::detect()?),
+        Isolation::Namespaces { .. } => None,
+    };
     let next = AtomicUsize::new(0);
-    let (tx, rx) = mpsc::channel();
+    let done = Mutex::new(Vec::with_capacity(jobs.len()));
+    let work = || {
+        while let Some(job) = jobs.get(next.fetch_add(1, Ordering::Relaxed)) {
+            let result = run_one(job, timeout, isolation, watch.as_ref());
+            done.lock()
+                .expect("no worker panics while holding the list")
+                .push((job.example, job.run, result));
+        }
+    };
     thread::scope(|scope| {
+        let mut started = 0;
         for _ in 0..workers.clamp(1, jobs.len().max(1)) {
-            let tx = tx.clone();
-            let (jobs, next) = (&jobs, &next);
-            scope.spawn(move || {
-                while let Some(job) = jobs.get(next.fetch_add(1, Ordering::Relaxed)) {
-                    let result = run_one(job, timeout, watch);
-                    if tx.send((job.example, job.run, result)).is_err() {
-                        return;
-                    }
-                }
-            });
+            // Under `ulimit -u` a thread may not start: fewer workers, or this thread alone,
+            // still run every job.
+            if thread::Builder::new()
+                .name("xtask-worker".into())
+                .spawn_scoped(scope, work)
+                .is_ok()
+            {
+                started += 1;
+            }
+        }
+        if started == 0 {
+            work();
         }
     });
-    drop(tx);
+
+    let last = match &watch {
+        Some(watch) => Some(watch.snapshot()?),
+        None => None,
+    };
     let mut records = Vec::with_capacity(jobs.len());
-    let mut appeared_in = Vec::with_capacity(jobs.len());
-    for (example, run, result) in rx {
+    for (example, run, result) in done.into_inner().expect("every worker has ended") {
         let (outcome, appeared) = result?;
+        let suspects = match &last {
+            Some(last) => appeared.into_iter().filter(|o| last.contains(o)).collect(),
+            None => Vec::new(),
+        };
         records.push(Record {
             example,
             run,
             outcome,
+            suspects,
         });
-        appeared_in.push(appeared);
-    }
-
-    let last = watch.snapshot()?;
-    let mut removed: Vec<Leftover> = Vec::new();
-    for (record, appeared) in records.iter_mut().zip(appeared_in) {
-        for object in appeared.into_iter().filter(|o| last.contains(o)) {
-            if !removed.contains(&object) {
-                watch.remove(&object)?;
-                removed.push(object.clone());
-            }
-            record.outcome.leftovers.push(object);
-        }
     }
     records.sort_by_key(|r| (r.example, r.run));
     Ok(records)
 }
 
-fn run_one(job: &Job, timeout: Duration, watch: &Watch) -> Result<(Outcome, Vec<Leftover>)> {
-    let before = watch.snapshot()?;
+fn run_one(
+    job: &Job,
+    timeout: Duration,
+    isolation: &Isolation,
+    watch: Option<&Watch>,
+) -> Result<(Outcome, Vec<Leftover>)> {
+    let before = watch.map(Watch::snapshot).transpose()?;
     let outcome = runner::run(&Spec {
-        program: job.binary.clone(),
-        args: Vec::new(),
+        program: job.program.clone(),
+        args: job.args.clone(),
         timeout,
-    })
-    .with_context(|| format!("cannot run {}", job.binary.display()))?;
-    let appeared = watch.snapshot()?.added_since(&before);
+        isolation: isolation.clone(),
+    });
+    let appeared = match (watch, before) {
+        (Some(watch), Some(before)) => watch.snapshot()?.added_since(&before),
+        _ => Vec::new(),
+    };
     Ok((outcome, appeared))
 }

@@ -1,10 +1,11 @@
-//! Named IPC objects that outlive a process: POSIX shared memory under /dev/shm and POSIX message
-//! queues under an mqueue mount.
+//! Named IPC objects seen from outside a sandbox, for the runs that share the machine's
+//! (`Isolation::Shared`): POSIX shared memory under /dev/shm, POSIX message queues under an
+//! mqueue mount, and SysV objects in /proc/sysvipc.
 //!
-//! They live in one namespace for the whole machine, so a new name seen while several examples
-//! run at once cannot be pinned on one of them: each run records the names that appeared during
-//! it, and a name counts as left behind only if it still exists once every run has ended. Such a
-//! name is blamed on every run it appeared during (`--jobs 1` makes that exact), then removed.
+//! These are shared by every program on the machine, so a new object seen while an example
+//! runs may be a database's or a browser's. Each run records the objects that appeared during
+//! it; one that still exists after every run has ended is reported as a *warning* on each run
+//! it appeared during, and never removed: verify cannot prove that one of its runs made it.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -13,6 +14,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 
 use crate::runner::{Leftover, list_dir};
+use crate::sandbox::sysv_objects;
 
 const SHM_DIR: &str = "/dev/shm";
 
@@ -25,6 +27,7 @@ pub struct Watch {
 pub struct Snapshot {
     shm: BTreeSet<String>,
     queues: BTreeSet<String>,
+    sysv: BTreeSet<String>,
 }
 
 impl Watch {
@@ -36,26 +39,6 @@ impl Watch {
             shm: shm.is_dir().then_some(shm),
             mqueue: mqueue_mount(&mounts),
         })
-    }
-
-    /// What is checked, for the report's header.
-    pub fn describe(&self) -> String {
-        let mut parts = vec!["stdout", "stderr", "exit status", "processes", "TMPDIR"]
-            .into_iter()
-            .map(String::from)
-            .collect::<Vec<_>>();
-        match &self.shm {
-            Some(dir) => parts.push(dir.display().to_string()),
-            None => parts.push(format!("not {SHM_DIR} (missing)")),
-        }
-        match &self.mqueue {
-            Some(dir) => parts.push(format!("message queues ({})", dir.display())),
-            None => parts.push(
-                "not message queues (no mqueue mount; `mount -t mqueue none /dev/mqueue` adds it)"
-                    .to_string(),
-            ),
-        }
-        parts.join(", ")
     }
 
     pub fn snapshot(&self) -> Result<Snapshot> {
@@ -71,23 +54,8 @@ impl Watch {
         Ok(Snapshot {
             shm: list(&self.shm)?,
             queues: list(&self.mqueue)?,
+            sysv: sysv_objects()?.into_iter().collect(),
         })
-    }
-
-    /// Removes a left-behind object so that one failing run does not pile up objects.
-    pub fn remove(&self, leftover: &Leftover) -> Result<()> {
-        let path = match (leftover, &self.shm, &self.mqueue) {
-            (Leftover::Shm(name), Some(dir), _) | (Leftover::Queue(name), _, Some(dir)) => {
-                dir.join(name)
-            }
-            _ => return Ok(()),
-        };
-        match fs::remove_file(&path) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                Err(e).with_context(|| format!("cannot remove {}", path.display()))
-            }
-            _ => Ok(()),
-        }
     }
 }
 
@@ -100,13 +68,19 @@ impl Snapshot {
             .difference(&before.queues)
             .cloned()
             .map(Leftover::Queue);
-        shm.chain(queues).collect()
+        let sysv = self
+            .sysv
+            .difference(&before.sysv)
+            .cloned()
+            .map(Leftover::SysV);
+        shm.chain(queues).chain(sysv).collect()
     }
 
     pub fn contains(&self, leftover: &Leftover) -> bool {
         match leftover {
             Leftover::Shm(name) => self.shm.contains(name),
             Leftover::Queue(name) => self.queues.contains(name),
+            Leftover::SysV(name) => self.sysv.contains(name),
             _ => false,
         }
     }
@@ -147,15 +121,20 @@ mod tests {
     fn new_names_are_found() {
         let before = Snapshot {
             shm: ["a".to_string()].into(),
-            queues: BTreeSet::new(),
+            ..Snapshot::default()
         };
         let after = Snapshot {
             shm: ["a".to_string(), "b".to_string()].into(),
             queues: ["q".to_string()].into(),
+            sysv: ["shared memory id 3 key 0".to_string()].into(),
         };
         assert_eq!(
             after.added_since(&before),
-            vec![Leftover::Shm("b".into()), Leftover::Queue("q".into())]
+            vec![
+                Leftover::Shm("b".into()),
+                Leftover::Queue("q".into()),
+                Leftover::SysV("shared memory id 3 key 0".into())
+            ]
         );
         assert!(after.contains(&Leftover::Queue("q".into())));
         assert!(!before.contains(&Leftover::Shm("b".into())));

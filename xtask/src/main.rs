@@ -1,16 +1,21 @@
 //! `cargo xtask`: the project's tooling. `verify` proves every example against its golden
-//! files; `bless` writes them; `bench` runs the IPC benchmark. See README.md for the
-//! golden-file syntax.
+//! files; `bless` writes them; `run` runs one program the way verify does; `bench` runs the IPC
+//! benchmark. See README.md for the golden-file syntax.
 
 mod bench;
 mod bless;
+mod capture;
 mod check;
 mod cli;
 mod execute;
 mod golden;
+mod interrupt;
 mod ipc_objects;
 mod matcher;
+mod procs;
 mod runner;
+mod sandbox;
+mod single;
 mod verify;
 mod view;
 mod workspace;
@@ -20,6 +25,15 @@ use std::process::ExitCode;
 use cli::Command;
 
 fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    // The sandbox launcher must enter its namespaces while it has one thread: first of all.
+    if args.first().map(String::as_str) == Some(sandbox::LAUNCHER_COMMAND) {
+        sandbox::launcher_main(&args[1..]);
+    }
+    if let Err(e) = interrupt::install() {
+        eprintln!("error: cannot set up the handling of Ctrl-C: {e}");
+        return ExitCode::from(2);
+    }
     let command = match cli::parse(std::env::args_os().skip(1)) {
         Ok(command) => command,
         Err(message) => {
@@ -34,6 +48,7 @@ fn main() -> ExitCode {
         }
         Command::Verify(options, names) => verify::verify(&options, &names),
         Command::Bless(options, names) => bless::bless(&options, &names),
+        Command::Run(options, program) => single::run_program(&options, &program),
         Command::Bench(args) => bench::bench(&args),
     };
     match result {

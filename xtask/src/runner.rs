@@ -1,37 +1,46 @@
-//! Running one program the way verify needs it: isolated, bounded in time, and checked for
-//! what it leaves behind.
+//! Running one program the way verify needs it: isolated, bounded in time and memory, and
+//! checked for everything it leaves behind.
 //!
-//! Each run gets stdin from `/dev/null`, a cleared environment with `LANG=C`, a fresh empty
-//! `TMPDIR`, and its own process group. The group is the handle on everything the program
-//! starts: at the timeout the whole group is killed, so a grandchild that holds the output pipe
-//! cannot stretch the wait, and after a normal exit any process still in the group is a leftover.
-//! Call [`become_subreaper`] once first so that orphans of the program are re-parented to us and
-//! can be seen (an unreaped child shows up as a zombie in the group) and reaped.
+//! Each run gets a folder of its own (`xtask-run-*` in the temp dir) holding an empty working
+//! directory and an empty `TMPDIR`; stdin from `/dev/null`; an environment of `PATH`, `LANG=C`,
+//! `LC_ALL=C` and `TMPDIR` only; its own process group; and, where the kernel allows it, its own
+//! IPC and mount namespaces ([`crate::sandbox`]).
+//!
+//! Every process the run starts is found, however it detached itself: by its process group, by
+//! its IPC namespace (which `setsid` does not change), or as an orphan handed to us (verify is
+//! the *subreaper* of the examples' orphans, see [`become_subreaper`]). Each is named in the
+//! report and killed; at the timeout, all of them are killed at once.
 
 use std::ffi::OsString;
 use std::fs;
-use std::io::{self, Read};
+use std::io;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
-use nix::sys::signal::{Signal, killpg};
-use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
+use nix::sys::signal::{Signal, kill, killpg};
+use nix::sys::wait::waitpid;
 use nix::unistd::Pid;
 
-/// How long to wait for the output pipes to close after the process group was killed. Longer
-/// means a process escaped the group (a new session), and we stop reading.
-const KILL_GRACE: Duration = Duration::from_secs(2);
+use crate::capture::{Captured, KEEP, read_bounded};
+use crate::interrupt;
+use crate::procs::{self, Proc};
+use crate::sandbox::{self, Isolation, LauncherEnding, Report};
+
+/// How long to wait for the output pipes to close after everything was killed. Longer means a
+/// process escaped every way of finding it, and we stop reading.
+pub const KILL_GRACE: Duration = Duration::from_secs(2);
 
 #[derive(Debug, Clone)]
 pub struct Spec {
     pub program: PathBuf,
     pub args: Vec<OsString>,
     pub timeout: Duration,
+    pub isolation: Isolation,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,27 +52,33 @@ pub enum Ending {
     TimedOut {
         main_exited: Option<String>,
     },
+    /// Verify could not run it at all (no thread or process left under `ulimit -u`, ...).
+    NotRun(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Leftover {
-    /// A process of the example's group still alive after the example ended.
-    Process { pid: i32, name: String },
+    /// A process the run started, still alive after the example ended: `pid (command line)`.
+    Process(String),
     /// A child that had exited but that nobody reaped (a zombie handed to us).
-    Unreaped { pid: i32, name: String },
+    Unreaped(String),
     /// A file or directory left in the run's TMPDIR.
     TmpFile(String),
+    /// A file or directory left in the run's working directory.
+    WorkFile(String),
     /// A POSIX shared-memory object left under /dev/shm.
     Shm(String),
-    /// A POSIX message queue left under the mqueue mount.
+    /// A POSIX message queue.
     Queue(String),
+    /// A SysV shared-memory segment, message queue or semaphore set.
+    SysV(String),
 }
 
 #[derive(Debug)]
 pub struct Outcome {
     pub ending: Ending,
-    pub stdout: Vec<u8>,
-    pub stderr: Vec<u8>,
+    pub stdout: Captured,
+    pub stderr: Captured,
     pub elapsed: Duration,
     pub leftovers: Vec<Leftover>,
     /// Set when the output pipes stayed open even after the kill.
@@ -72,8 +87,8 @@ pub struct Outcome {
 
 enum Event {
     Exit(io::Result<ExitStatus>),
-    Stdout(io::Result<Vec<u8>>),
-    Stderr(io::Result<Vec<u8>>),
+    Stdout(io::Result<Captured>),
+    Stderr(io::Result<Captured>),
 }
 
 /// Makes this process the reaper of orphans from the programs it runs (`PR_SET_CHILD_SUBREAPER`).
@@ -81,12 +96,38 @@ pub fn become_subreaper() -> io::Result<()> {
     nix::sys::prctl::set_child_subreaper(true).map_err(io::Error::from)
 }
 
-/// Runs `spec` to completion or timeout and checks for leftover processes and TMPDIR files.
-pub fn run(spec: &Spec) -> io::Result<Outcome> {
-    let tmpdir = tempfile::Builder::new().prefix("xtask-run-").tempdir()?;
+/// Runs `spec` to completion or timeout. A run verify could not even start is an outcome too
+/// ([`Ending::NotRun`]), so that one failure does not stop the others.
+pub fn run(spec: &Spec) -> Outcome {
     let start = Instant::now();
-    let mut child = Command::new(&spec.program)
-        .args(&spec.args)
+    run_inner(spec, start).unwrap_or_else(|e| Outcome {
+        ending: Ending::NotRun(e.to_string()),
+        stdout: Captured::default(),
+        stderr: Captured::default(),
+        elapsed: start.elapsed(),
+        leftovers: Vec::new(),
+        output_abandoned: false,
+    })
+}
+
+fn run_inner(spec: &Spec, start: Instant) -> io::Result<Outcome> {
+    let dir = tempfile::Builder::new().prefix("xtask-run-").tempdir()?;
+    let tmp = dir.path().join("tmp");
+    let work = dir.path().join("work");
+    fs::create_dir(&tmp)?;
+    fs::create_dir(&work)?;
+    let mut command = match &spec.isolation {
+        Isolation::Namespaces { launcher, user } => {
+            fs::create_dir(dir.path().join(sandbox::MQUEUE_DIR))?;
+            sandbox::launcher_command(launcher, *user, dir.path(), &spec.program, &spec.args)
+        }
+        Isolation::Shared { .. } => {
+            let mut command = Command::new(&spec.program);
+            command.args(&spec.args);
+            command
+        }
+    };
+    command
         .env_clear()
         .env(
             "PATH",
@@ -94,30 +135,88 @@ pub fn run(spec: &Spec) -> io::Result<Outcome> {
         )
         .env("LANG", "C")
         .env("LC_ALL", "C")
-        .env("TMPDIR", tmpdir.path())
+        .env("TMPDIR", &tmp)
+        .current_dir(&work)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .process_group(0)
-        .spawn()
-        .map_err(|e| {
+        .process_group(0);
+
+    let mut child = {
+        // Spawn and register under one lock: Ctrl-C in between would otherwise miss this run.
+        let mut registry = interrupt::registry();
+        if let Some(signal) = registry.interrupted() {
+            return Err(io::Error::other(format!("stopped by {}", signal.as_str())));
+        }
+        let child = command.spawn().map_err(|e| {
             io::Error::new(
                 e.kind(),
                 format!("cannot start {}: {e}", spec.program.display()),
             )
         })?;
-    let pgid = Pid::from_raw(i32::try_from(child.id()).expect("pids fit in i32"));
+        registry.add_run(pid_of(&child), dir.path().to_path_buf());
+        child
+    };
+    let leader = pid_of(&child);
+    let result = watch(spec, &mut child, leader, dir.path(), start);
+    interrupt::registry().remove_run(leader);
+    let mut outcome = result?;
+    for (folder, wrap) in [
+        (&tmp, Leftover::TmpFile as fn(String) -> Leftover),
+        (&work, Leftover::WorkFile),
+    ] {
+        outcome
+            .leftovers
+            .extend(list_dir(folder)?.into_iter().map(wrap));
+    }
+    Ok(outcome)
+}
 
+/// Everything between spawning the run's first process and its last one being gone.
+fn watch(
+    spec: &Spec,
+    child: &mut Child,
+    leader: Pid,
+    dir: &Path,
+    start: Instant,
+) -> io::Result<Outcome> {
     let (tx, rx) = mpsc::channel();
-    let mut stdout = child.stdout.take().expect("stdout was piped");
-    let mut stderr = child.stderr.take().expect("stderr was piped");
-    spawn_reader(tx.clone(), move || Event::Stdout(read_all(&mut stdout)))?;
-    spawn_reader(tx.clone(), move || Event::Stderr(read_all(&mut stderr)))?;
-    spawn_reader(tx, move || Event::Exit(child.wait()))?;
+    let readers = [
+        child.stdout.take().map(|mut out| {
+            spawn_thread(tx.clone(), move || {
+                Event::Stdout(read_bounded(&mut out, KEEP))
+            })
+        }),
+        child.stderr.take().map(|mut err| {
+            spawn_thread(tx.clone(), move || {
+                Event::Stderr(read_bounded(&mut err, KEEP))
+            })
+        }),
+    ];
+    for reader in readers {
+        if let Some(Err(e)) = reader {
+            kill_everything(leader, None)?;
+            let _ = child.wait();
+            return Err(io::Error::new(
+                e.kind(),
+                format!("verify cannot start a thread to read the output: {e}"),
+            ));
+        }
+    }
+    // The waiter owns a second handle on the same process: `Child::wait` needs `&mut`.
+    let pid = leader;
+    if let Err(e) = spawn_thread(tx, move || Event::Exit(wait_for(pid))) {
+        kill_everything(leader, None)?;
+        let _ = child.wait();
+        return Err(io::Error::new(
+            e.kind(),
+            format!("verify cannot start a thread to wait for the run: {e}"),
+        ));
+    }
 
     let mut exit: Option<ExitStatus> = None;
-    let mut out: Option<Vec<u8>> = None;
-    let mut err: Option<Vec<u8>> = None;
+    let mut out: Option<Captured> = None;
+    let mut err: Option<Captured> = None;
     let deadline = start + spec.timeout;
     let mut timed_out = false;
     // How the main process had ended when the timeout struck, if it had.
@@ -131,19 +230,23 @@ pub fn run(spec: &Spec) -> io::Result<Outcome> {
             deadline.saturating_duration_since(now)
         };
         match rx.recv_timeout(wait) {
-            Ok(event) => {
-                if let Err(e) = record(event, &mut exit, &mut out, &mut err) {
-                    // Leave nothing running behind an error either.
-                    kill_group(pgid)?;
-                    return Err(e);
-                }
-            }
+            Ok(Event::Exit(status)) => exit = Some(status?),
+            Ok(Event::Stdout(bytes)) => out = Some(bytes?),
+            Ok(Event::Stderr(bytes)) => err = Some(bytes?),
             Err(mpsc::RecvTimeoutError::Timeout) if !timed_out => {
                 timed_out = true;
-                main_at_timeout = exit.map(describe_status);
-                // Name what was still running before it is gone.
-                leftovers.extend(group_members(pgid)?);
-                kill_group(pgid)?;
+                let report = report_of(spec, dir)?;
+                main_at_timeout = main_ending(spec, exit, &report);
+                // Name what was still running before it is gone; the main process is not a
+                // leftover, it is what timed out.
+                let found = descendants(leader, report.ipc_ns)?;
+                leftovers.extend(
+                    found
+                        .iter()
+                        .filter(|p| p.pid != leader.as_raw() && p.ppid != leader.as_raw())
+                        .map(as_leftover),
+                );
+                kill_everything(leader, report.ipc_ns)?;
             }
             Err(_) => break,
         }
@@ -151,27 +254,39 @@ pub fn run(spec: &Spec) -> io::Result<Outcome> {
     let elapsed = start.elapsed();
     let output_abandoned = out.is_none() || err.is_none();
 
+    let report = report_of(spec, dir)?;
     if !timed_out {
-        leftovers.extend(group_members(pgid)?);
-        if !leftovers.is_empty() {
-            kill_group(pgid)?;
-        }
+        leftovers.extend(descendants(leader, report.ipc_ns)?.iter().map(as_leftover));
     }
-    reap_group(pgid)?;
+    kill_everything(leader, report.ipc_ns)?;
 
-    leftovers.extend(list_dir(tmpdir.path())?.into_iter().map(Leftover::TmpFile));
-
-    let ending = match (timed_out, exit) {
-        (true, _) => Ending::TimedOut {
+    let ending = if timed_out {
+        Ending::TimedOut {
             main_exited: main_at_timeout,
-        },
-        (false, Some(status)) => match (status.code(), status.signal()) {
-            (Some(code), _) => Ending::Exited(code),
-            (None, Some(signal)) => Ending::Signaled(signal),
-            (None, None) => unreachable!("an ended process has a code or a signal"),
-        },
-        (false, None) => unreachable!("the loop ends only with an exit status or at the timeout"),
+        }
+    } else {
+        let status = exit.expect("the loop ends with an exit status unless it timed out");
+        match (&spec.isolation, &report) {
+            (Isolation::Shared { .. }, _) => ending_of(status),
+            (_, Report { error: Some(e), .. }) => Ending::NotRun(format!("sandbox: {e}")),
+            (
+                _,
+                Report {
+                    ending: Some(e), ..
+                },
+            ) => match e {
+                LauncherEnding::Exited(code) => Ending::Exited(*code),
+                LauncherEnding::Signaled(signal) => Ending::Signaled(*signal),
+            },
+            (_, _) => Ending::NotRun(format!(
+                "the sandbox launcher {} without a report",
+                describe_status(status)
+            )),
+        }
     };
+    leftovers.extend(report.shm.iter().cloned().map(Leftover::Shm));
+    leftovers.extend(report.queues.iter().cloned().map(Leftover::Queue));
+    leftovers.extend(report.sysv.iter().cloned().map(Leftover::SysV));
     Ok(Outcome {
         ending,
         stdout: out.unwrap_or_default(),
@@ -182,7 +297,11 @@ pub fn run(spec: &Spec) -> io::Result<Outcome> {
     })
 }
 
-fn spawn_reader(
+fn pid_of(child: &Child) -> Pid {
+    Pid::from_raw(i32::try_from(child.id()).expect("pids fit in i32"))
+}
+
+fn spawn_thread(
     tx: mpsc::Sender<Event>,
     f: impl FnOnce() -> Event + Send + 'static,
 ) -> io::Result<()> {
@@ -195,24 +314,43 @@ fn spawn_reader(
         .map(drop)
 }
 
-fn read_all(r: &mut impl Read) -> io::Result<Vec<u8>> {
-    let mut buf = Vec::new();
-    r.read_to_end(&mut buf)?;
-    Ok(buf)
+/// Waits for the run's main process and reaps it.
+fn wait_for(pid: Pid) -> io::Result<ExitStatus> {
+    loop {
+        let mut status = 0;
+        // Safety: waitpid writes one int through a pointer to a live local.
+        let r = unsafe { libc::waitpid(pid.as_raw(), &mut status, 0) };
+        if r == pid.as_raw() {
+            return Ok(ExitStatus::from_raw(status));
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
 }
 
-fn record(
-    event: Event,
-    exit: &mut Option<ExitStatus>,
-    out: &mut Option<Vec<u8>>,
-    err: &mut Option<Vec<u8>>,
-) -> io::Result<()> {
-    match event {
-        Event::Exit(status) => *exit = Some(status?),
-        Event::Stdout(bytes) => *out = Some(bytes?),
-        Event::Stderr(bytes) => *err = Some(bytes?),
+fn report_of(spec: &Spec, dir: &Path) -> io::Result<Report> {
+    match spec.isolation {
+        Isolation::Namespaces { .. } => Report::read(dir),
+        Isolation::Shared { .. } => Ok(Report::default()),
     }
-    Ok(())
+}
+
+/// How the example itself had ended, if it had.
+fn main_ending(spec: &Spec, exit: Option<ExitStatus>, report: &Report) -> Option<String> {
+    match spec.isolation {
+        Isolation::Namespaces { .. } => report.ending.map(|e| e.to_string()),
+        Isolation::Shared { .. } => exit.map(describe_status),
+    }
+}
+
+fn ending_of(status: ExitStatus) -> Ending {
+    match (status.code(), status.signal()) {
+        (Some(code), _) => Ending::Exited(code),
+        (None, Some(signal)) => Ending::Signaled(signal),
+        (None, None) => unreachable!("an ended process has a code or a signal"),
+    }
 }
 
 pub fn describe_status(status: ExitStatus) -> String {
@@ -229,89 +367,64 @@ pub fn signal_name(signal: i32) -> String {
         .unwrap_or_else(|_| format!("signal {signal}"))
 }
 
-fn kill_group(pgid: Pid) -> io::Result<()> {
-    match killpg(pgid, Signal::SIGKILL) {
-        Ok(()) | Err(Errno::ESRCH) => Ok(()),
-        Err(e) => Err(io::Error::other(format!(
-            "cannot kill process group {pgid}: {e}"
-        ))),
+/// Every process of the run led by `leader` except the leader itself: its process group, its
+/// IPC namespace, and the orphans handed to us that belong to no other run.
+fn descendants(leader: Pid, ipc_ns: Option<u64>) -> io::Result<Vec<Proc>> {
+    let me = std::process::id() as i32;
+    let pgid = leader.as_raw();
+    let registry = interrupt::registry();
+    procs::scan(|p| {
+        p.pid != me
+            && p.pid != pgid
+            && (p.pgrp == pgid
+                || (ipc_ns.is_some() && p.ipc_ns == ipc_ns)
+                || (p.ppid == me
+                    && !registry.is_run_leader(p.pid)
+                    && !registry.is_run_leader(p.pgrp)))
+    })
+}
+
+fn as_leftover(p: &Proc) -> Leftover {
+    if p.is_zombie() {
+        Leftover::Unreaped(p.describe())
+    } else {
+        Leftover::Process(p.describe())
     }
 }
 
-/// Reaps every child of ours still in the group (orphans re-parented to us), blocking until they
-/// have exited. Must run only after the main process was reaped by its waiter thread.
-fn reap_group(pgid: Pid) -> io::Result<()> {
-    loop {
-        match waitpid(Pid::from_raw(-pgid.as_raw()), Some(WaitPidFlag::__WALL)) {
-            Ok(WaitStatus::StillAlive) => return Ok(()),
-            Ok(_) => continue,
-            Err(Errno::ECHILD) => return Ok(()),
-            Err(Errno::EINTR) => continue,
-            Err(e) => return Err(io::Error::other(format!("waitpid: {e}"))),
+/// Kills the group and every process of the run, until none is left, and reaps those that
+/// were handed to us. The leader itself is reaped by its waiter thread.
+fn kill_everything(leader: Pid, ipc_ns: Option<u64>) -> io::Result<()> {
+    match killpg(leader, Signal::SIGKILL) {
+        Ok(()) | Err(Errno::ESRCH) | Err(Errno::EPERM) => {}
+        Err(e) => {
+            return Err(io::Error::other(format!(
+                "cannot kill process group {leader}: {e}"
+            )));
         }
     }
-}
-
-/// The processes whose process group is `pgid`, read from /proc.
-fn group_members(pgid: Pid) -> io::Result<Vec<Leftover>> {
-    let mut found = Vec::new();
-    for entry in fs::read_dir("/proc")? {
-        let entry = entry?;
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|s| s.parse::<i32>().ok())
-        else {
-            continue;
-        };
-        // A process can exit between read_dir and this read; that is not an error.
-        let Ok(stat) = fs::read_to_string(entry.path().join("stat")) else {
-            continue;
-        };
-        let Some(stat) = ProcStat::parse(&stat) else {
-            continue;
-        };
-        if stat.pgrp != pgid.as_raw() {
-            continue;
+    let me = std::process::id() as i32;
+    // A process can fork while we kill its parent; a few rounds catch the latecomers.
+    for _ in 0..100 {
+        let found = descendants(leader, ipc_ns)?;
+        if found.is_empty() {
+            return Ok(());
         }
-        found.push(if stat.state == 'Z' {
-            Leftover::Unreaped {
-                pid,
-                name: stat.comm,
+        for p in &found {
+            if p.is_zombie() {
+                if p.ppid == me {
+                    // Reaping an orphan that was handed to us; it is ours, nobody else waits.
+                    let _ = waitpid(Pid::from_raw(p.pid), None);
+                }
+            } else {
+                let _ = kill(Pid::from_raw(p.pid), Signal::SIGKILL);
             }
-        } else {
-            Leftover::Process {
-                pid,
-                name: stat.comm,
-            }
-        });
+        }
+        thread::sleep(Duration::from_millis(2));
     }
-    found.sort_by_key(|l| match l {
-        Leftover::Process { pid, .. } | Leftover::Unreaped { pid, .. } => *pid,
-        _ => 0,
-    });
-    Ok(found)
-}
-
-struct ProcStat {
-    comm: String,
-    state: char,
-    pgrp: i32,
-}
-
-impl ProcStat {
-    /// Parses `/proc/PID/stat`: `pid (comm) state ppid pgrp ...`. The command name may itself
-    /// contain spaces and parentheses, so split at the last `)`.
-    fn parse(stat: &str) -> Option<ProcStat> {
-        let open = stat.find('(')?;
-        let close = stat.rfind(')')?;
-        let comm = stat.get(open + 1..close)?.to_string();
-        let mut fields = stat.get(close + 1..)?.split_whitespace();
-        let state = fields.next()?.chars().next()?;
-        let _ppid = fields.next()?;
-        let pgrp = fields.next()?.parse().ok()?;
-        Some(ProcStat { comm, state, pgrp })
-    }
+    Err(io::Error::other(format!(
+        "processes of the run led by {leader} keep appearing after 100 rounds of SIGKILL"
+    )))
 }
 
 /// Names of the entries directly under `dir`, sorted.
@@ -327,40 +440,48 @@ pub fn list_dir(dir: &Path) -> io::Result<Vec<String>> {
 mod tests {
     use super::*;
 
+    /// Orphans are told apart by process group only where namespaces are not used, as here:
+    /// tests that run at once in this process could take each other's. One at a time.
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
     fn sh(script: &str, timeout_ms: u64) -> Outcome {
+        let _one_at_a_time = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
         become_subreaper().expect("prctl works on Linux");
         run(&Spec {
             program: "/bin/sh".into(),
             args: vec!["-c".into(), script.into()],
             timeout: Duration::from_millis(timeout_ms),
+            isolation: Isolation::Shared {
+                why: "unit test".into(),
+            },
         })
-        .expect("the fixture runs")
     }
 
     fn alive(pid: i32) -> bool {
         // After a SIGKILL the process can linger as a zombie for a moment; /proc tells the state.
-        fs::read_to_string(format!("/proc/{pid}/stat"))
-            .ok()
-            .and_then(|s| ProcStat::parse(&s))
-            .is_some_and(|s| s.state != 'Z')
+        procs::scan(|p| p.pid == pid).is_ok_and(|found| found.iter().any(|p| !p.is_zombie()))
     }
 
     #[test]
     fn clean_run_reports_output_and_status() {
         let o = sh("echo out; echo err >&2; exit 3", 5000);
         assert_eq!(o.ending, Ending::Exited(3));
-        assert_eq!(o.stdout, b"out\n");
-        assert_eq!(o.stderr, b"err\n");
+        assert_eq!(o.stdout.bytes, b"out\n");
+        assert_eq!(o.stderr.bytes, b"err\n");
         assert!(o.leftovers.is_empty(), "{:?}", o.leftovers);
     }
 
     #[test]
     fn environment_is_fixed_and_stdin_is_empty() {
         let o = sh(
-            "echo \"$LANG $HOME\"; test -d \"$TMPDIR\" && echo tmp; cat; echo end",
+            "echo \"$LANG $HOME\"; test -d \"$TMPDIR\" && echo tmp; cat; echo end; \
+             test \"$(ls -A)\" = '' && echo empty cwd",
             5000,
         );
-        assert_eq!(String::from_utf8_lossy(&o.stdout), "C \ntmp\nend\n");
+        assert_eq!(
+            String::from_utf8_lossy(&o.stdout.bytes),
+            "C \ntmp\nend\nempty cwd\n"
+        );
     }
 
     #[test]
@@ -370,11 +491,12 @@ mod tests {
     }
 
     #[test]
-    fn hang_is_killed_at_the_timeout() {
+    fn hang_is_killed_at_the_timeout_and_is_not_a_leftover() {
         let o = sh("echo before; exec sleep 30", 300);
         assert!(matches!(o.ending, Ending::TimedOut { main_exited: None }));
-        assert_eq!(o.stdout, b"before\n");
+        assert_eq!(o.stdout.bytes, b"before\n");
         assert!(o.elapsed < Duration::from_millis(1300), "{:?}", o.elapsed);
+        assert!(o.leftovers.is_empty(), "{:?}", o.leftovers);
     }
 
     #[test]
@@ -390,13 +512,13 @@ mod tests {
                 main_exited: Some("exited with 0".into())
             }
         );
-        let pid: i32 = String::from_utf8_lossy(&o.stdout).trim().parse().unwrap();
-        assert!(
-            o.leftovers.iter().any(
-                |l| matches!(l, Leftover::Process { pid: p, name } if *p == pid && name == "sleep")
-            ),
-            "{:?}",
-            o.leftovers
+        let pid: i32 = String::from_utf8_lossy(&o.stdout.bytes)
+            .trim()
+            .parse()
+            .unwrap();
+        assert_eq!(
+            o.leftovers,
+            vec![Leftover::Process(format!("{pid} (sleep 30)"))]
         );
         assert!(!alive(pid), "the grandchild was killed");
     }
@@ -405,15 +527,33 @@ mod tests {
     fn process_left_running_is_reported_and_killed() {
         let o = sh("sleep 30 >/dev/null 2>&1 & echo $!", 5000);
         assert_eq!(o.ending, Ending::Exited(0));
-        let pid: i32 = String::from_utf8_lossy(&o.stdout).trim().parse().unwrap();
+        let pid: i32 = String::from_utf8_lossy(&o.stdout.bytes)
+            .trim()
+            .parse()
+            .unwrap();
         assert_eq!(
             o.leftovers,
-            vec![Leftover::Process {
-                pid,
-                name: "sleep".into()
-            }]
+            vec![Leftover::Process(format!("{pid} (sleep 30)"))]
         );
         assert!(!alive(pid));
+    }
+
+    #[test]
+    fn process_that_left_the_group_is_found_and_killed() {
+        // setsid puts `sleep` in a new session and process group; its parent (the subshell)
+        // exits, so it is handed to us as an orphan.
+        let o = sh(
+            "(setsid sleep 31 >/dev/null 2>&1 &); sleep 0.1; echo done",
+            5000,
+        );
+        assert_eq!(o.ending, Ending::Exited(0));
+        let found: Vec<&Leftover> = o
+            .leftovers
+            .iter()
+            .filter(|l| matches!(l, Leftover::Process(what) if what.ends_with("(sleep 31)")))
+            .collect();
+        assert_eq!(found.len(), 1, "{:?}", o.leftovers);
+        assert!(procs::scan(|p| p.cmdline == "sleep 31").unwrap().is_empty());
     }
 
     #[test]
@@ -423,29 +563,55 @@ mod tests {
         let o = sh("/bin/true & exec sleep 0.2", 5000);
         assert_eq!(o.ending, Ending::Exited(0));
         assert!(
-            matches!(o.leftovers.as_slice(), [Leftover::Unreaped { name, .. }] if name == "true"),
+            matches!(o.leftovers.as_slice(), [Leftover::Unreaped(what)] if what.ends_with("(true)")),
             "{:?}",
             o.leftovers
         );
     }
 
     #[test]
-    fn file_left_in_tmpdir_is_reported() {
-        let o = sh("touch \"$TMPDIR/stale.lock\"; mkdir \"$TMPDIR/d\"", 5000);
+    fn files_left_in_tmpdir_and_working_directory_are_reported() {
+        let o = sh(
+            "touch \"$TMPDIR/stale.lock\"; mkdir \"$TMPDIR/d\"; touch out.txt",
+            5000,
+        );
         assert_eq!(
             o.leftovers,
             vec![
                 Leftover::TmpFile("d".into()),
-                Leftover::TmpFile("stale.lock".into())
+                Leftover::TmpFile("stale.lock".into()),
+                Leftover::WorkFile("out.txt".into()),
             ]
         );
     }
 
     #[test]
-    fn proc_stat_parses_names_with_parentheses() {
-        let s = ProcStat::parse("42 (a (b) c) S 1 77 77 0 -1").unwrap();
-        assert_eq!(s.comm, "a (b) c");
-        assert_eq!(s.state, 'S');
-        assert_eq!(s.pgrp, 77);
+    fn runaway_output_is_bounded_and_reported_on_time() {
+        let start = Instant::now();
+        let o = sh("yes 'a line of runaway output'", 500);
+        assert!(
+            start.elapsed() < Duration::from_millis(2500),
+            "{:?}",
+            start.elapsed()
+        );
+        assert!(matches!(o.ending, Ending::TimedOut { .. }));
+        assert_eq!(o.stdout.bytes.len(), KEEP);
+        assert!(o.stdout.dropped > 0);
+    }
+
+    #[test]
+    fn a_program_that_cannot_start_is_a_failed_run() {
+        become_subreaper().expect("prctl works on Linux");
+        let o = run(&Spec {
+            program: "/nonexistent/program".into(),
+            args: Vec::new(),
+            timeout: Duration::from_secs(1),
+            isolation: Isolation::Shared { why: "test".into() },
+        });
+        assert!(
+            matches!(&o.ending, Ending::NotRun(why) if why.starts_with("cannot start /nonexistent/program")),
+            "{:?}",
+            o.ending
+        );
     }
 }

@@ -4,10 +4,9 @@ use std::time::Duration;
 
 use anyhow::Result;
 
-use crate::check::{Expectation, problems, seconds};
+use crate::check::{Expectation, describe_leftover, problems, seconds};
 use crate::cli::Options;
 use crate::execute::{Job, Record, run_all};
-use crate::ipc_objects::Watch;
 use crate::workspace::{Workspace, build};
 
 /// Returns whether every example passed.
@@ -20,7 +19,7 @@ pub fn verify(options: &Options, names: &[String]) -> Result<bool> {
         .map(Expectation::load)
         .collect::<Result<Vec<_>>>()?;
     let binaries = build(&workspace.root, &examples)?;
-    let watch = Watch::detect()?;
+    let isolation = options.isolation.resolve();
     let repeat = options.repeat.unwrap_or(1);
 
     println!(
@@ -32,7 +31,11 @@ pub fn verify(options: &Options, names: &[String]) -> Result<bool> {
         seconds(options.timeout),
         options.jobs
     );
-    println!("checks: {}", watch.describe());
+    println!(
+        "checks: stdout, stderr, exit status, every process started, TMPDIR, working directory, \
+         IPC objects"
+    );
+    println!("isolation: {}", isolation.describe());
     println!();
 
     let jobs = (0..repeat)
@@ -40,10 +43,12 @@ pub fn verify(options: &Options, names: &[String]) -> Result<bool> {
         .map(|(example, run, e)| Job {
             example,
             run: run + 1,
-            binary: binaries[&e.name].clone(),
+            program: binaries[&e.name].clone(),
+            args: Vec::new(),
         })
         .collect();
-    let records = run_all(jobs, options.jobs, options.timeout, &watch)?;
+    let records = run_all(jobs, options.jobs, options.timeout, &isolation)?;
+    let mut warnings = Vec::new();
 
     let mut failed_examples = Vec::new();
     let mut failure_reports = Vec::new();
@@ -51,6 +56,15 @@ pub fn verify(options: &Options, names: &[String]) -> Result<bool> {
         let runs: Vec<&Record> = records.iter().filter(|r| r.example == index).collect();
         let mut failures: Vec<(Vec<u32>, Vec<String>)> = Vec::new();
         for record in &runs {
+            for suspect in &record.suspects {
+                warnings.push(format!(
+                    "warning: {} appeared while {} run {} went on and is still there; verify \
+                     cannot tell which program made it, and left it alone",
+                    describe_leftover(suspect),
+                    example.name,
+                    record.run
+                ));
+            }
             let found = problems(&expectations[index], &record.outcome, options.timeout);
             if found.is_empty() {
                 continue;
@@ -86,6 +100,12 @@ pub fn verify(options: &Options, names: &[String]) -> Result<bool> {
         }
     }
 
+    if !warnings.is_empty() {
+        println!();
+        for warning in &warnings {
+            println!("{warning}");
+        }
+    }
     if !failure_reports.is_empty() {
         println!("\nfailures:\n");
         for report in &failure_reports {

@@ -4,7 +4,9 @@
 //! the rest are shown as written. A line diff between this view and the output then shows only
 //! the lines that really differ, not every line with a placeholder in it.
 
-use similar::TextDiff;
+use std::time::Duration;
+
+use similar::{Algorithm, TextDiff};
 
 use crate::golden::{Golden, Item, Pattern};
 use crate::matcher::{assign_block, line_matches, placeholder_conflict};
@@ -89,8 +91,30 @@ fn render_block(patterns: &[Pattern], lines: &[&str], index: usize, view: &mut V
     }
 }
 
-/// A readable account of why `output` does not match `golden`.
+/// At most this many lines of a diff or of unexpected output go into a report.
+pub const MAX_REPORT_LINES: usize = 200;
+
+/// Output lines beyond the golden file's length that take part in a diff. Runaway output can
+/// have millions of lines; a diff of those with a short golden file says nothing more than its
+/// first screenful, and diffing costs up to the square of the line count.
+const DIFF_EXTRA_LINES: usize = 1000;
+
+/// The most a diff may take; after that, `similar` gives a coarser (still correct) diff.
+const DIFF_DEADLINE: Duration = Duration::from_secs(1);
+
+/// A readable account of why `output` does not match `golden`, at most [`MAX_REPORT_LINES`]
+/// lines long.
 pub fn explain_mismatch(golden: &Golden, output: &[&str]) -> String {
+    let golden_lines: usize = golden
+        .items
+        .iter()
+        .map(|item| match item {
+            Item::Line(_) => 1,
+            Item::Unordered(patterns) => patterns.len(),
+        })
+        .sum();
+    let shown = output.len().min(golden_lines + DIFF_EXTRA_LINES);
+    let (output, cut) = (&output[..shown], output.len() - shown);
     let view: Vec<String> = render(golden, output).into_iter().map(|v| v.text).collect();
     if view.iter().map(String::as_str).eq(output.iter().copied()) {
         return match placeholder_conflict(golden, output) {
@@ -102,14 +126,35 @@ pub fn explain_mismatch(golden: &Golden, output: &[&str]) -> String {
     }
     let expected = joined(view.iter().map(String::as_str));
     let actual = joined(output.iter().copied());
-    TextDiff::from_lines(&expected, &actual)
+    let diff = TextDiff::configure()
+        .algorithm(Algorithm::Myers)
+        .timeout(DIFF_DEADLINE)
+        .diff_lines(&expected, &actual)
         .unified_diff()
         .context_radius(3)
         .header(
             "golden (placeholders shown as the output filled them)",
             "actual output",
         )
-        .to_string()
+        .to_string();
+    let mut report = head(&diff, MAX_REPORT_LINES);
+    if cut > 0 {
+        report.push_str(&format!(
+            "(the {cut} output lines after these were not diffed)\n"
+        ));
+    }
+    report
+}
+
+/// The first `max` lines of `text`, and a line saying how many more there were.
+pub fn head(text: &str, max: usize) -> String {
+    let total = text.lines().count();
+    if total <= max {
+        return text.to_string();
+    }
+    let mut shown: String = text.lines().take(max).map(|l| format!("{l}\n")).collect();
+    shown.push_str(&format!("... {} more lines not shown\n", total - max));
+    shown
 }
 
 fn joined<'a>(lines: impl Iterator<Item = &'a str>) -> String {
@@ -137,6 +182,21 @@ mod tests {
         let golden = Golden::parse("child [P]\nreaped [P]\n").unwrap();
         let msg = explain_mismatch(&golden, &lines("child 1\nreaped 2\n"));
         assert!(msg.contains("placeholder [P] is `1`"), "{msg}");
+    }
+
+    #[test]
+    fn runaway_output_gives_a_short_report_quickly() {
+        let golden = Golden::parse("a\nb\n").unwrap();
+        let text = "spam\n".repeat(2_000_000);
+        let start = std::time::Instant::now();
+        let msg = explain_mismatch(&golden, &lines(&text));
+        assert!(
+            start.elapsed() < Duration::from_secs(3),
+            "{:?}",
+            start.elapsed()
+        );
+        assert!(msg.lines().count() <= MAX_REPORT_LINES + 2, "{msg}");
+        assert!(msg.contains("more lines not shown"), "{msg}");
     }
 
     #[test]

@@ -1,0 +1,168 @@
+//! Ctrl-C, SIGTERM and SIGHUP: stop everything this process started, remove what it made, and
+//! exit with the conventional status (128 + the signal's number).
+//!
+//! Each example runs in its own process group, so the terminal's Ctrl-C never reaches it: only
+//! xtask hears it. [`install`] blocks the three signals in every thread (before any thread
+//! exists, so every later thread inherits the mask) and waits for them on a thread of its own.
+//! Child processes do not inherit the mask: std's `Command` resets it in the child.
+//!
+//! Whatever starts a process registers it here first, under one lock, so that a signal arriving
+//! between "spawned" and "registered" cannot miss it: the handler takes the same lock.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::{Mutex, MutexGuard};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{SigSet, Signal, kill, killpg};
+use nix::unistd::Pid;
+
+use crate::procs;
+use crate::sandbox::Report;
+
+const SIGNALS: [Signal; 3] = [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP];
+
+/// How long a process that was passed the signal (the bench) gets to clean up and exit.
+const FORWARD_GRACE: Duration = Duration::from_secs(10);
+
+#[derive(Default)]
+pub struct Registry {
+    interrupted: Option<Signal>,
+    /// Runs in progress, by process group: the folder each made.
+    runs: BTreeMap<i32, RunEntry>,
+    /// Processes that clean up after themselves: they get the signal and time to exit.
+    forwarded: Vec<Pid>,
+}
+
+struct RunEntry {
+    /// The run's folder; in a sandbox, its report names the run's IPC namespace.
+    dir: PathBuf,
+}
+
+static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
+    interrupted: None,
+    runs: BTreeMap::new(),
+    forwarded: Vec::new(),
+});
+
+/// The registry, locked. A panic elsewhere must not stop Ctrl-C from cleaning up.
+pub fn registry() -> MutexGuard<'static, Registry> {
+    REGISTRY
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Registry {
+    /// `Some(signal)` once a stop was asked for: start nothing new.
+    pub fn interrupted(&self) -> Option<Signal> {
+        self.interrupted
+    }
+
+    pub fn add_run(&mut self, pgid: Pid, dir: PathBuf) {
+        self.runs.insert(pgid.as_raw(), RunEntry { dir });
+    }
+
+    pub fn remove_run(&mut self, pgid: Pid) {
+        self.runs.remove(&pgid.as_raw());
+    }
+
+    /// Whether `pid` leads one of the runs in progress (the process xtask started for it).
+    pub fn is_run_leader(&self, pid: i32) -> bool {
+        self.runs.contains_key(&pid)
+    }
+
+    pub fn add_forwarded(&mut self, pid: Pid) {
+        self.forwarded.push(pid);
+    }
+
+    pub fn remove_forwarded(&mut self, pid: Pid) {
+        self.forwarded.retain(|p| *p != pid);
+    }
+}
+
+/// Blocks SIGINT, SIGTERM and SIGHUP and starts the thread that handles them. Call it before
+/// any other thread is started.
+pub fn install() -> std::io::Result<()> {
+    let mut set = SigSet::empty();
+    for signal in SIGNALS {
+        set.add(signal);
+    }
+    set.thread_block().map_err(std::io::Error::from)?;
+    thread::Builder::new()
+        .name("xtask-signals".into())
+        .spawn(move || {
+            loop {
+                if let Ok(signal) = set.wait() {
+                    stop(signal);
+                }
+            }
+        })?;
+    Ok(())
+}
+
+/// Kills every run, passes the signal on to the processes that clean up for themselves,
+/// removes the runs' folders and exits. Never returns.
+fn stop(signal: Signal) -> ! {
+    let mut registry = registry();
+    registry.interrupted = Some(signal);
+    let runs = registry.runs.len();
+    for &pgid in registry.runs.keys() {
+        let _ = killpg(Pid::from_raw(pgid), Signal::SIGKILL);
+    }
+    // What left its group (setsid) is found by its namespace, or as an orphan given to us.
+    let me = std::process::id() as i32;
+    let namespaces: Vec<u64> = registry
+        .runs
+        .values()
+        .filter_map(|r| Report::read(&r.dir).ok()?.ipc_ns)
+        .collect();
+    let forwarded = registry.forwarded.clone();
+    for _ in 0..50 {
+        let Ok(found) = procs::scan(|p| {
+            !p.is_zombie()
+                && p.pid != me
+                && !forwarded.contains(&Pid::from_raw(p.pid))
+                && (registry.runs.contains_key(&p.pgrp)
+                    || p.ipc_ns.is_some_and(|ns| namespaces.contains(&ns))
+                    || p.ppid == me)
+        }) else {
+            break;
+        };
+        if found.is_empty() {
+            break;
+        }
+        for p in found {
+            let _ = kill(Pid::from_raw(p.pid), Signal::SIGKILL);
+        }
+        thread::sleep(Duration::from_millis(5));
+    }
+    for pid in &forwarded {
+        let _ = kill(*pid, signal);
+    }
+    let deadline = Instant::now() + FORWARD_GRACE;
+    while Instant::now() < deadline
+        && forwarded.iter().any(|pid| {
+            procs::scan(|p| p.pid == pid.as_raw() && !p.is_zombie())
+                .is_ok_and(|found| !found.is_empty())
+        })
+    {
+        thread::sleep(Duration::from_millis(10));
+    }
+    for run in registry.runs.values() {
+        let _ = std::fs::remove_dir_all(&run.dir);
+    }
+    if runs > 0 {
+        eprintln!(
+            "xtask: {}: killed {runs} run{} in progress and removed {}",
+            signal.as_str(),
+            if runs == 1 { "" } else { "s" },
+            if runs == 1 {
+                "its folder"
+            } else {
+                "their folders"
+            }
+        );
+    }
+    std::process::exit(128 + signal as i32)
+}

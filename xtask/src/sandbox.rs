@@ -1,0 +1,398 @@
+//! Giving each run its own IPC objects: a private IPC namespace and a private `/dev/shm`.
+//!
+//! POSIX shared memory, POSIX message queues and SysV IPC objects are shared by the whole
+//! machine. Watching `/dev/shm` from outside cannot tell an example's leak from an object a
+//! database or a browser made at the same moment, and removing it would destroy someone else's
+//! data. So where the kernel allows it, each run starts inside a *launcher*: this same binary,
+//! run as `xtask __sandbox MODE RUNDIR -- PROGRAM ARGS...`, which
+//!
+//! 1. moves into a new IPC namespace and a new mount namespace (with a new user namespace
+//!    first when not root), makes every mount private so nothing propagates back, mounts an
+//!    empty tmpfs on `/dev/shm` and an mqueue file system on `RUNDIR/mqueue`;
+//! 2. writes the namespace's inode to `RUNDIR/report` (so that every process of the run can be
+//!    found later, even one that left the process group) and starts the program;
+//! 3. once the program has exited, lists what is left in the namespace (`/dev/shm`, the queues,
+//!    `/proc/sysvipc`), writes it and the program's exit status to the report, and exits.
+//!
+//! What the run leaves is then exact (no other program sees or adds to that namespace), and it
+//! disappears with the namespace when the run's last process ends: verify removes nothing.
+//! Where namespaces are not allowed, runs share the machine's objects; then new objects are
+//! reported as warnings and nothing is removed ([`crate::ipc_objects`]).
+
+use std::fmt;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use anyhow::{Context, Result, bail};
+use nix::mount::{MsFlags, mount};
+use nix::sched::{CloneFlags, unshare};
+use nix::sys::prctl::set_pdeathsig;
+use nix::sys::signal::Signal;
+
+use crate::procs;
+
+/// The hidden command line word that makes this binary a launcher.
+pub const LAUNCHER_COMMAND: &str = "__sandbox";
+pub const REPORT: &str = "report";
+pub const MQUEUE_DIR: &str = "mqueue";
+const SHM: &str = "/dev/shm";
+
+/// How runs are kept apart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Isolation {
+    /// Each run in its own namespaces, started by `launcher`; `user` when a user namespace is
+    /// needed for that (not root).
+    Namespaces { launcher: PathBuf, user: bool },
+    /// Every run sees the machine's objects. `why` says why namespaces are not used.
+    Shared { why: String },
+}
+
+impl Isolation {
+    /// Namespaces if this machine allows them (tried, not assumed), else shared.
+    pub fn detect() -> Isolation {
+        let launcher = match std::env::current_exe() {
+            Ok(exe) => exe,
+            Err(e) => {
+                return Isolation::Shared {
+                    why: format!("cannot find this program to start runs with: {e}"),
+                };
+            }
+        };
+        let mut reasons = Vec::new();
+        for user in [false, true] {
+            match probe(&launcher, user) {
+                Ok(()) => return Isolation::Namespaces { launcher, user },
+                Err(e) => reasons.push(format!("{e:#}")),
+            }
+        }
+        Isolation::Shared {
+            why: reasons.join("; "),
+        }
+    }
+
+    /// One line for the report's header.
+    pub fn describe(&self) -> String {
+        match self {
+            Isolation::Namespaces { user: false, .. } => "each run in its own IPC and mount \
+                namespace (private /dev/shm, queues, SysV IPC): leaks are exact per run, and \
+                nothing outside is touched"
+                .to_string(),
+            Isolation::Namespaces { user: true, .. } => "each run in its own user, IPC and mount \
+                namespace (private /dev/shm, queues, SysV IPC): leaks are exact per run, and \
+                nothing outside is touched"
+                .to_string(),
+            Isolation::Shared { why } => format!(
+                "shared: runs see this machine's /dev/shm, queues and SysV IPC; new objects are \
+                 reported as warnings, never removed (no namespaces: {why})"
+            ),
+        }
+    }
+}
+
+/// Runs a launcher in probe mode: it sets up the namespaces and exits.
+fn probe(launcher: &Path, user: bool) -> Result<()> {
+    let dir = tempfile::Builder::new()
+        .prefix("xtask-probe-")
+        .tempdir()
+        .context("cannot create a folder for the namespace probe")?;
+    fs::create_dir(dir.path().join(MQUEUE_DIR))?;
+    let output = Command::new(launcher)
+        .args([LAUNCHER_COMMAND, mode_word(user)])
+        .arg(dir.path())
+        .arg("--")
+        .stdin(Stdio::null())
+        .output()
+        .context("cannot start the namespace probe")?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        bail!(
+            "{}: {}",
+            mode_word(user),
+            String::from_utf8_lossy(&output.stderr).trim()
+        )
+    }
+}
+
+fn mode_word(user: bool) -> &'static str {
+    if user { "user" } else { "root" }
+}
+
+/// The command that starts `program` in a new sandbox whose files live in `run_dir`.
+pub fn launcher_command(
+    launcher: &Path,
+    user: bool,
+    run_dir: &Path,
+    program: &Path,
+    args: &[std::ffi::OsString],
+) -> Command {
+    let mut command = Command::new(launcher);
+    command
+        .args([LAUNCHER_COMMAND, mode_word(user)])
+        .arg(run_dir)
+        .arg("--")
+        .arg(program)
+        .args(args);
+    command
+}
+
+/// The launcher's side: `args` are what follows `__sandbox`. Never returns. Must run before
+/// this process starts any thread: a multithreaded process cannot enter a user namespace.
+pub fn launcher_main(args: &[String]) -> ! {
+    let [mode, run_dir, dashes, rest @ ..] = args else {
+        eprintln!("usage: xtask {LAUNCHER_COMMAND} root|user RUNDIR -- [PROGRAM ARGS...]");
+        std::process::exit(125);
+    };
+    let run_dir = PathBuf::from(run_dir);
+    if dashes != "--" || !matches!(mode.as_str(), "root" | "user") {
+        eprintln!("usage: xtask {LAUNCHER_COMMAND} root|user RUNDIR -- [PROGRAM ARGS...]");
+        std::process::exit(125);
+    }
+    let result = enter(mode == "user", &run_dir).and_then(|()| match rest {
+        // Probe mode: the namespaces work; nothing to run.
+        [] => Ok(()),
+        [program, args @ ..] => launch(&run_dir, program, args),
+    });
+    match result {
+        Ok(()) => std::process::exit(0),
+        Err(e) => {
+            // In probe mode stderr is ours; in a run it belongs to the example, so the error
+            // goes to the report as well, where verify reads it.
+            eprintln!("{e:#}");
+            if !rest.is_empty() {
+                let _ = append(&run_dir, &format!("error {e:#}"));
+            }
+            std::process::exit(125)
+        }
+    }
+}
+
+/// Steps 1: new namespaces, private mounts, an empty /dev/shm, a queue mount.
+fn enter(user: bool, run_dir: &Path) -> Result<()> {
+    // If verify dies, the launcher dies with it; the example, its child, likewise (below).
+    set_pdeathsig(Signal::SIGKILL).context("prctl(PR_SET_PDEATHSIG)")?;
+    // Safety: getuid and getgid cannot fail and take no arguments.
+    let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
+    let mut flags = CloneFlags::CLONE_NEWIPC | CloneFlags::CLONE_NEWNS;
+    if user {
+        flags |= CloneFlags::CLONE_NEWUSER;
+    }
+    unshare(flags).with_context(|| format!("unshare({flags:?})"))?;
+    if user {
+        // Map our own ids to themselves, so the example runs as the same user it would
+        // otherwise; setgroups must be denied before an unprivileged process may write gid_map.
+        fs::write("/proc/self/setgroups", "deny").context("writing /proc/self/setgroups")?;
+        fs::write("/proc/self/uid_map", format!("{uid} {uid} 1"))
+            .context("writing /proc/self/uid_map")?;
+        fs::write("/proc/self/gid_map", format!("{gid} {gid} 1"))
+            .context("writing /proc/self/gid_map")?;
+    }
+    // Without this, a mount below could propagate to the machine's own mount table.
+    mount(
+        None::<&str>,
+        "/",
+        None::<&str>,
+        MsFlags::MS_REC | MsFlags::MS_PRIVATE,
+        None::<&str>,
+    )
+    .context("making every mount private (mount --make-rprivate /)")?;
+    mount(
+        Some("xtask-shm"),
+        SHM,
+        Some("tmpfs"),
+        MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
+        Some("mode=1777"),
+    )
+    .with_context(|| format!("mounting a private tmpfs on {SHM}"))?;
+    let queues = run_dir.join(MQUEUE_DIR);
+    mount(
+        Some("xtask-mqueue"),
+        &queues,
+        Some("mqueue"),
+        MsFlags::empty(),
+        None::<&str>,
+    )
+    .with_context(|| format!("mounting an mqueue file system on {}", queues.display()))?;
+    Ok(())
+}
+
+/// Steps 2 and 3: start the program, wait for it, report what it left.
+fn launch(run_dir: &Path, program: &str, args: &[String]) -> Result<()> {
+    let ns = procs::ipc_namespace("self").context("cannot read /proc/self/ns/ipc")?;
+    append(run_dir, &format!("ns {ns}"))?;
+    let mut command = Command::new(program);
+    command.args(args);
+    // Safety: the closure runs in the forked child before exec and makes one async-signal-safe
+    // system call with constant arguments; it allocates nothing and takes no lock.
+    unsafe {
+        command.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                return Err(io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = command
+        .spawn()
+        .with_context(|| format!("cannot start {program}"))?;
+    // The output pipes are the example's: let go of ours, so that the pipes close as soon as
+    // the example and everything it started have closed theirs.
+    let null = File::open("/dev/null")?;
+    for fd in [libc::STDOUT_FILENO, libc::STDERR_FILENO] {
+        // Safety: dup2 onto a standard descriptor this process owns; `null` stays open for the
+        // duration of the call.
+        if unsafe { libc::dup2(std::os::fd::AsRawFd::as_raw_fd(&null), fd) } < 0 {
+            return Err(io::Error::last_os_error()).context("dup2");
+        }
+    }
+    let status = child.wait().context("waiting for the example")?;
+    let ending = match (status.code(), status.signal()) {
+        (Some(code), _) => format!("status exited {code}"),
+        (None, Some(signal)) => format!("status signaled {signal}"),
+        (None, None) => bail!("an ended process has a code or a signal"),
+    };
+    let mut lines = Vec::new();
+    for name in list(Path::new(SHM))? {
+        lines.push(format!("shm {name}"));
+    }
+    for name in list(&run_dir.join(MQUEUE_DIR))? {
+        lines.push(format!("queue {name}"));
+    }
+    for object in sysv_objects()? {
+        lines.push(format!("sysv {object}"));
+    }
+    lines.push(ending);
+    append(run_dir, &lines.join("\n"))
+}
+
+fn list(dir: &Path) -> Result<Vec<String>> {
+    let mut names = fs::read_dir(dir)
+        .with_context(|| format!("cannot list {}", dir.display()))?
+        .map(|e| e.map(|e| e.file_name().to_string_lossy().into_owned()))
+        .collect::<io::Result<Vec<_>>>()?;
+    names.sort();
+    Ok(names)
+}
+
+/// The SysV objects of the current IPC namespace, as `KIND id ID key KEY`.
+pub fn sysv_objects() -> Result<Vec<String>> {
+    let mut found = Vec::new();
+    for (kind, file) in [
+        ("shared memory", "shm"),
+        ("message queue", "msg"),
+        ("semaphore set", "sem"),
+    ] {
+        let path = Path::new("/proc/sysvipc").join(file);
+        let text = match fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+        };
+        // The first line is a header; each other line starts with `key id`.
+        for line in text.lines().skip(1) {
+            let mut fields = line.split_whitespace();
+            if let (Some(key), Some(id)) = (fields.next(), fields.next()) {
+                found.push(format!("{kind} id {id} key {key}"));
+            }
+        }
+    }
+    Ok(found)
+}
+
+fn append(run_dir: &Path, text: &str) -> Result<()> {
+    let path = run_dir.join(REPORT);
+    let mut file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    writeln!(file, "{text}").with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// What a launcher reported, read back by verify.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Report {
+    pub ipc_ns: Option<u64>,
+    /// The example's own ending: `None` if the launcher did not get that far.
+    pub ending: Option<LauncherEnding>,
+    pub shm: Vec<String>,
+    pub queues: Vec<String>,
+    pub sysv: Vec<String>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LauncherEnding {
+    Exited(i32),
+    Signaled(i32),
+}
+
+impl fmt::Display for LauncherEnding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LauncherEnding::Exited(code) => write!(f, "exited with {code}"),
+            LauncherEnding::Signaled(signal) => {
+                write!(f, "killed by {}", crate::runner::signal_name(*signal))
+            }
+        }
+    }
+}
+
+impl Report {
+    /// Reads `RUNDIR/report`; a missing file is an empty report.
+    pub fn read(run_dir: &Path) -> io::Result<Report> {
+        match fs::read_to_string(run_dir.join(REPORT)) {
+            Ok(text) => Ok(Report::parse(&text)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Report::default()),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub fn parse(text: &str) -> Report {
+        let mut report = Report::default();
+        for line in text.lines() {
+            let (word, rest) = line.split_once(' ').unwrap_or((line, ""));
+            match word {
+                "ns" => report.ipc_ns = rest.parse().ok(),
+                "shm" => report.shm.push(rest.to_string()),
+                "queue" => report.queues.push(rest.to_string()),
+                "sysv" => report.sysv.push(rest.to_string()),
+                "error" => report.error = Some(rest.to_string()),
+                "status" => {
+                    report.ending = match rest.split_once(' ') {
+                        Some(("exited", n)) => n.parse().ok().map(LauncherEnding::Exited),
+                        Some(("signaled", n)) => n.parse().ok().map(LauncherEnding::Signaled),
+                        _ => None,
+                    }
+                }
+                _ => {}
+            }
+        }
+        report
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn report_round_trip() {
+        let r = Report::parse(
+            "ns 4026532\nshm ipc_shm-1\nqueue q\nsysv shared memory id 3 key 0\nstatus exited 3\n",
+        );
+        assert_eq!(r.ipc_ns, Some(4026532));
+        assert_eq!(r.shm, vec!["ipc_shm-1"]);
+        assert_eq!(r.queues, vec!["q"]);
+        assert_eq!(r.sysv, vec!["shared memory id 3 key 0"]);
+        assert_eq!(r.ending, Some(LauncherEnding::Exited(3)));
+        assert_eq!(
+            Report::parse("ns 1\nstatus signaled 9\n").ending,
+            Some(LauncherEnding::Signaled(9))
+        );
+        assert_eq!(Report::parse("ns 1\n").ending, None);
+    }
+}

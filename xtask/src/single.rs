@@ -1,0 +1,69 @@
+//! `cargo xtask run -- PROGRAM [ARGS...]`: one program, run exactly as verify runs an example,
+//! with a report of how it ended and what it left behind. For trying the harness on a program
+//! of your own, and for the harness's own tests.
+
+use std::ffi::OsString;
+
+use anyhow::{Context, Result};
+
+use crate::capture::{Captured, size};
+use crate::check::describe_leftover;
+use crate::cli::Options;
+use crate::execute::{Job, run_all};
+use crate::runner::{self, Ending};
+
+/// Returns whether the program exited with 0 and left nothing behind.
+pub fn run_program(options: &Options, program: &[OsString]) -> Result<bool> {
+    let (program, args) = program.split_first().context("no program given")?;
+    let isolation = options.isolation.resolve();
+    println!("isolation: {}", isolation.describe());
+    let job = Job {
+        example: 0,
+        run: 1,
+        program: program.into(),
+        args: args.to_vec(),
+    };
+    let record = run_all(vec![job], 1, options.timeout, &isolation)?
+        .pop()
+        .context("one job gives one record")?;
+    let outcome = record.outcome;
+    let ending = match &outcome.ending {
+        Ending::Exited(code) => format!("exited with {code}"),
+        Ending::Signaled(signal) => format!("killed by {}", runner::signal_name(*signal)),
+        Ending::TimedOut { main_exited: None } => "timed out".to_string(),
+        Ending::TimedOut {
+            main_exited: Some(how),
+        } => format!("timed out (the main process had {how})"),
+        Ending::NotRun(why) => format!("not run: {why}"),
+    };
+    println!("ending: {ending}");
+    println!("time: {:.0} ms", outcome.elapsed.as_secs_f64() * 1000.0);
+    println!("stdout: {}", amount(&outcome.stdout));
+    println!("stderr: {}", amount(&outcome.stderr));
+    if outcome.output_abandoned {
+        println!("output: still open after the kill; verify stopped reading");
+    }
+    for leftover in &outcome.leftovers {
+        println!("left behind: {}", describe_leftover(leftover));
+    }
+    for suspect in &record.suspects {
+        println!(
+            "warning: {} appeared while it ran and is still there (not removed: without \
+             namespaces, verify cannot tell who made it)",
+            describe_leftover(suspect)
+        );
+    }
+    Ok(outcome.ending == Ending::Exited(0) && outcome.leftovers.is_empty())
+}
+
+fn amount(captured: &Captured) -> String {
+    if captured.dropped == 0 {
+        size(captured.bytes.len() as u64)
+    } else {
+        format!(
+            "{} (kept the first {}, dropped the rest)",
+            size(captured.bytes.len() as u64 + captured.dropped),
+            size(captured.bytes.len() as u64)
+        )
+    }
+}
