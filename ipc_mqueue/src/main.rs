@@ -16,11 +16,18 @@
 //! `multiprocessing.Queue` between processes. Python's standard library has no POSIX message
 //! queues; the third-party `posix_ipc.MessageQueue` wraps the same calls as here.
 //!
+//! This program starts no thread, so it may fork at any point (see `fork_flushed`).
+//!
 //! Man pages worth reading: mq_overview(7) (limits, /dev/mqueue), mq_open(3), mq_send(3),
 //! mq_receive(3), mq_getattr(3).
 
-use std::error::Error;
-use std::io::{self, Write};
+#[cfg(not(target_os = "linux"))]
+compile_error!(
+    "ipc_mqueue is Linux-only: POSIX message queues as used here (mq_open with attributes, \
+     mq_timedreceive, /proc/sys/fs/mqueue limits) exist on Linux; macOS has none. Use a pipe or \
+     a Unix socket there (see ipc_pipe)."
+);
+
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -31,10 +38,8 @@ use nix::mqueue::{
 };
 use nix::sys::stat::Mode;
 use nix::sys::time::TimeSpec;
-use nix::sys::wait::{WaitStatus, waitpid};
-use nix::unistd::{ForkResult, fork, getpid};
-
-type Result<T> = std::result::Result<T, Box<dyn Error>>;
+use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
+use nix::unistd::getpid;
 
 /// Bytes per message. Unprivileged processes may ask for at most `msgsize_max` (8192 by
 /// default, /proc/sys/fs/mqueue/msgsize_max) and `msg_max` messages (10 by default); more gives
@@ -42,7 +47,14 @@ type Result<T> = std::result::Result<T, Box<dyn Error>>;
 const MSGSIZE: mq_attr_member_t = 256;
 const MAXMSG: mq_attr_member_t = 10;
 
-fn main() -> Result<()> {
+/// How long section 1 waits for each of the child's messages before asking what became of it.
+const PATIENCE: Duration = Duration::from_secs(10);
+
+fn main() -> std::process::ExitCode {
+    exit_status(run())
+}
+
+fn run() -> Result<()> {
     send_from_child()?;
     priorities()?;
     attributes_and_limits()?;
@@ -71,50 +83,106 @@ fn create_queue(maxmsg: mq_attr_member_t, flags: MQ_OFlag) -> Result<(MqdT, Stri
         MQ_OFlag::O_CREAT | MQ_OFlag::O_EXCL | MQ_OFlag::O_RDWR | flags,
         Mode::S_IRUSR | Mode::S_IWUSR,
         Some(&attr),
-    )?;
+    )
+    .map_err(|e| {
+        format!(
+            "mq_open {name} (maxmsg {maxmsg}, msgsize {MSGSIZE}): {e}{}",
+            limit_hint(e, maxmsg)
+        )
+    })?;
     // The descriptor keeps the queue alive, and a forked child inherits it. Without its name,
     // a crash (even SIGKILL) cannot leave the queue behind: a queue that is never unlinked
     // lives until reboot and counts against RLIMIT_MSGQUEUE, after which `mq_open` fails with
     // a misleading EMFILE.
-    mq_unlink(name.as_str())?;
+    mq_unlink(name.as_str()).with_context(|| format!("mq_unlink {name}"))?;
     Ok((queue, name))
+}
+
+/// What to tell a user whose `mq_open` failed at one of the system's limits.
+fn limit_hint(error: Errno, maxmsg: mq_attr_member_t) -> String {
+    let read = |path: &str| -> String {
+        std::fs::read_to_string(path).map_or_else(|_| "?".to_string(), |s| s.trim().to_string())
+    };
+    match error {
+        Errno::EINVAL => format!(
+            "; this system allows at most {} messages (/proc/sys/fs/mqueue/msg_max) of {} bytes \
+             (/proc/sys/fs/mqueue/msgsize_max) without CAP_SYS_RESOURCE; asked for {maxmsg} of \
+             {MSGSIZE}",
+            read("/proc/sys/fs/mqueue/msg_max"),
+            read("/proc/sys/fs/mqueue/msgsize_max")
+        ),
+        Errno::EMFILE => "; the queues of this user already use their RLIMIT_MSGQUEUE bytes \
+                          (`ulimit -q`), or this process has too many descriptors open \
+                          (`ulimit -n`); queues never unlinked stay until reboot: list them \
+                          with `mount -t mqueue none /dev/mqueue; ls /dev/mqueue`"
+            .to_string(),
+        Errno::ENFILE => format!(
+            "; this system allows at most {} queues (/proc/sys/fs/mqueue/queues_max)",
+            read("/proc/sys/fs/mqueue/queues_max")
+        ),
+        _ => String::new(),
+    }
 }
 
 /// Section 1: a child sends, the parent receives.
 fn send_from_child() -> Result<()> {
-    println!("== 1. a queue shared with a forked child ==");
+    say!("== 1. a queue shared with a forked child ==")?;
     let (queue, name) = create_queue(MAXMSG, MQ_OFlag::empty())?;
-    println!("parent: created {name} (maxmsg {MAXMSG}, msgsize {MSGSIZE}) and unlinked it");
+    say!("parent: created {name} (maxmsg {MAXMSG}, msgsize {MSGSIZE}) and unlinked it")?;
     let child = match fork_flushed()? {
-        ForkResult::Child => {
-            let sent =
-                (1..=3).try_for_each(|n| mq_send(&queue, format!("Message {n}").as_bytes(), 0));
+        Forked::Child(parent) => run_child(parent, || {
+            for n in 1..=3 {
+                mq_send(&queue, format!("Message {n}").as_bytes(), 0)
+                    .with_context(|| format!("mq_send message {n}"))?;
+            }
             // The child closes its own descriptor; the parent's stays open.
-            let closed = mq_close(queue);
-            exit_child(sent.and(closed).map_err(Into::into))
-        }
-        ForkResult::Parent { child } => child,
+            mq_close(queue).with_context(|| "mq_close".to_string())?;
+            Ok(0)
+        }),
+        Forked::Parent(child) => child,
     };
     // The buffer must be at least `msgsize` bytes, or mq_receive fails with EMSGSIZE even for
     // a short message: size it from the queue's own attributes.
-    let mut buf = vec![0u8; usize::try_from(mq_getattr(&queue)?.msgsize())?];
-    for _ in 0..3 {
+    let mut buf = vec![0u8; msgsize(&queue)?];
+    for n in 1..=3 {
         let mut priority = 0;
-        // Blocks until a message is there; each call returns exactly one whole message.
-        let len = mq_receive(&queue, &mut buf, &mut priority)?;
-        println!(
+        // Waits until a message is there; each call returns exactly one whole message. The wait
+        // is bounded: a child that failed before sending would otherwise leave us waiting
+        // forever for a message that never comes.
+        let len = match mq_timedreceive(&queue, &mut buf, &mut priority, &deadline_in(PATIENCE)?) {
+            Ok(len) => len,
+            Err(Errno::ETIMEDOUT) => {
+                // The child sends at once: this long a silence means it failed, and its exit
+                // status says how.
+                let status = waitpid(child, Some(WaitPidFlag::WNOHANG))
+                    .with_context(|| format!("waitpid {child}"))?;
+                if status != WaitStatus::StillAlive {
+                    check_child(status)?;
+                }
+                return Err(format!("no message {n} from child {child} in {PATIENCE:?}").into());
+            }
+            Err(e) => return Err(e).with_context(|| format!("mq_timedreceive message {n}")),
+        };
+        say!(
             "parent: received {:?} ({len} bytes, priority {priority})",
             String::from_utf8_lossy(&buf[..len])
-        );
+        )?;
     }
-    println!("parent: child {}", describe(waitpid(child, None)?));
-    mq_close(queue)?;
+    let status = wait_child(child)?;
+    check_child(status)?;
+    say!("parent: child {}", describe(status))?;
+    mq_close(queue).with_context(|| "mq_close".to_string())?;
     Ok(())
+}
+
+fn msgsize(queue: &MqdT) -> Result<usize> {
+    let attr = mq_getattr(queue).with_context(|| "mq_getattr".to_string())?;
+    Ok(usize::try_from(attr.msgsize())?)
 }
 
 /// Section 2: the queue orders by priority, not by arrival.
 fn priorities() -> Result<()> {
-    println!("== 2. priorities: highest first ==");
+    say!("== 2. priorities: highest first ==")?;
     let (queue, _) = create_queue(MAXMSG, MQ_OFlag::empty())?;
     let sends = [
         (1, "low"),
@@ -124,157 +192,333 @@ fn priorities() -> Result<()> {
         (5, "normal, second"),
     ];
     let order: Vec<String> = sends.iter().map(|(p, t)| format!("{t:?} ({p})")).collect();
-    println!("child will send, in this order: {}", order.join(", "));
+    say!("child will send, in this order: {}", order.join(", "))?;
     let child = match fork_flushed()? {
-        ForkResult::Child => {
-            let sent = sends
-                .iter()
-                .try_for_each(|(priority, text)| mq_send(&queue, text.as_bytes(), *priority));
-            let closed = mq_close(queue);
-            exit_child(sent.and(closed).map_err(Into::into))
-        }
-        ForkResult::Parent { child } => child,
+        Forked::Child(parent) => run_child(parent, || {
+            for (priority, text) in sends {
+                mq_send(&queue, text.as_bytes(), priority)
+                    .with_context(|| format!("mq_send {text:?}"))?;
+            }
+            mq_close(queue).with_context(|| "mq_close".to_string())?;
+            Ok(0)
+        }),
+        Forked::Parent(child) => child,
     };
     // Priority orders only the messages already in the queue. A receiver running alongside the
     // sender could take "low" before "urgent" was even sent; waiting until the sender is done
     // makes every message queued first, so the order below is the queue's, not the scheduler's.
-    println!(
+    let status = wait_child(child)?;
+    check_child(status)?;
+    say!(
         "parent: child sent {} messages and {}",
         sends.len(),
-        describe(waitpid(child, None)?)
-    );
-    let mut buf = vec![0u8; usize::try_from(mq_getattr(&queue)?.msgsize())?];
+        describe(status)
+    )?;
+    let mut buf = vec![0u8; msgsize(&queue)?];
     for _ in 0..sends.len() {
         let mut priority = 0;
-        let len = mq_receive(&queue, &mut buf, &mut priority)?;
-        println!(
+        let len = mq_receive(&queue, &mut buf, &mut priority)
+            .with_context(|| "mq_receive".to_string())?;
+        say!(
             "parent: received priority {priority}: {:?}",
             String::from_utf8_lossy(&buf[..len])
-        );
+        )?;
     }
-    mq_close(queue)?;
+    mq_close(queue).with_context(|| "mq_close".to_string())?;
     Ok(())
 }
 
 /// Section 3: what `mq_getattr` reports, and the errors at the edges.
 fn attributes_and_limits() -> Result<()> {
-    println!("== 3. attributes and limits ==");
+    say!("== 3. attributes and limits ==")?;
     let (queue, _) = create_queue(2, MQ_OFlag::empty())?;
-    println!("getattr: {}", show(&mq_getattr(&queue)?));
-    mq_send(&queue, b"one", 0)?;
-    mq_send(&queue, b"two", 0)?;
-    println!("getattr after 2 sends: {}", show(&mq_getattr(&queue)?));
+    say!("getattr: {}", show(&queue)?)?;
+    for text in ["one", "two"] {
+        mq_send(&queue, text.as_bytes(), 0).with_context(|| format!("mq_send {text:?}"))?;
+    }
+    say!("getattr after 2 sends: {}", show(&queue)?)?;
 
     // Non-blocking mode turns "would wait" into EAGAIN. It can also be set at mq_open with
     // O_NONBLOCK; mq_set_nonblock changes it on an open descriptor.
-    mq_set_nonblock(&queue)?;
-    println!(
-        "getattr in non-blocking mode: {}",
-        show(&mq_getattr(&queue)?)
-    );
+    mq_set_nonblock(&queue).with_context(|| "mq_setattr O_NONBLOCK".to_string())?;
+    say!("getattr in non-blocking mode: {}", show(&queue)?)?;
     match mq_send(&queue, b"three", 0) {
-        Err(Errno::EAGAIN) => println!("send to a full queue: EAGAIN (a blocking send would wait)"),
+        Err(Errno::EAGAIN) => say!("send to a full queue: EAGAIN (a blocking send would wait)")?,
         other => return Err(format!("expected EAGAIN from a full queue, got {other:?}").into()),
     }
 
-    let msgsize = usize::try_from(mq_getattr(&queue)?.msgsize())?;
+    let msgsize = msgsize(&queue)?;
     let mut priority = 0;
     let mut small = vec![0u8; msgsize - 1];
     match mq_receive(&queue, &mut small, &mut priority) {
-        Err(Errno::EMSGSIZE) => println!(
+        Err(Errno::EMSGSIZE) => say!(
             "receive into {} bytes: EMSGSIZE (the buffer must hold msgsize = {msgsize} bytes, \
              even for a 3-byte message)",
             small.len()
-        ),
+        )?,
         other => return Err(format!("expected EMSGSIZE, got {other:?}").into()),
     }
     let mut buf = vec![0u8; msgsize];
     for _ in 0..2 {
-        let len = mq_receive(&queue, &mut buf, &mut priority)?;
-        println!(
+        let len = mq_receive(&queue, &mut buf, &mut priority)
+            .with_context(|| "mq_receive".to_string())?;
+        say!(
             "receive into {msgsize} bytes: {:?}",
             String::from_utf8_lossy(&buf[..len])
-        );
+        )?;
     }
     match mq_receive(&queue, &mut buf, &mut priority) {
         Err(Errno::EAGAIN) => {
-            println!("receive from an empty queue: EAGAIN (a blocking receive would wait)")
+            say!("receive from an empty queue: EAGAIN (a blocking receive would wait)")?
         }
         other => return Err(format!("expected EAGAIN from an empty queue, got {other:?}").into()),
     }
-    println!("getattr at the end: {}", show(&mq_getattr(&queue)?));
-    mq_close(queue)?;
+    say!("getattr at the end: {}", show(&queue)?)?;
+    mq_close(queue).with_context(|| "mq_close".to_string())?;
     Ok(())
 }
 
 /// Section 4: wait for a message, but not forever.
 fn bounded_wait() -> Result<()> {
     const WAIT: Duration = Duration::from_millis(50);
-    println!("== 4. a bounded wait ==");
+    say!("== 4. a bounded wait ==")?;
     let (queue, _) = create_queue(MAXMSG, MQ_OFlag::empty())?;
-    let mut buf = vec![0u8; usize::try_from(mq_getattr(&queue)?.msgsize())?];
+    let mut buf = vec![0u8; msgsize(&queue)?];
     let mut priority = 0;
     // Start the stopwatch first, so the measured wait cannot come out shorter than WAIT.
     let start = Instant::now();
-    // The deadline is an absolute CLOCK_REALTIME time, not a duration: compute it from now.
-    let deadline = TimeSpec::from(SystemTime::now().duration_since(UNIX_EPOCH)? + WAIT);
-    match mq_timedreceive(&queue, &mut buf, &mut priority, &deadline) {
-        Err(Errno::ETIMEDOUT) => println!(
+    match mq_timedreceive(&queue, &mut buf, &mut priority, &deadline_in(WAIT)?) {
+        Err(Errno::ETIMEDOUT) => say!(
             "timed receive on an empty queue: ETIMEDOUT after {} ms",
             if start.elapsed() >= WAIT {
                 "at least 50"
             } else {
                 "less than 50"
             }
-        ),
+        )?,
         other => return Err(format!("expected ETIMEDOUT, got {other:?}").into()),
     }
-    mq_close(queue)?;
+    mq_close(queue).with_context(|| "mq_close".to_string())?;
     Ok(())
 }
 
-fn show(attr: &MqAttr) -> String {
+/// The deadline `mq_timedreceive` wants: an absolute CLOCK_REALTIME time, not a duration.
+fn deadline_in(wait: Duration) -> Result<TimeSpec> {
+    Ok(TimeSpec::from(
+        SystemTime::now().duration_since(UNIX_EPOCH)? + wait,
+    ))
+}
+
+fn show(queue: &MqdT) -> Result<String> {
+    let attr = mq_getattr(queue).with_context(|| "mq_getattr".to_string())?;
     let mode = if attr.flags() & mq_attr_member_t::from(libc::O_NONBLOCK) != 0 {
         "non-blocking"
     } else {
         "blocking"
     };
-    format!(
+    Ok(format!(
         "maxmsg {}, msgsize {}, curmsgs {}, {mode}",
         attr.maxmsg(),
         attr.msgsize(),
         attr.curmsgs()
-    )
+    ))
 }
 
-/// `fork`, after flushing stdout so no buffered line is printed twice.
-fn fork_flushed() -> Result<ForkResult> {
-    io::stdout().flush()?;
-    // Safety: this program never starts a thread, so the child is a complete copy of a
-    // single-threaded process and may allocate and use the queue descriptor it inherited.
-    Ok(unsafe { fork() }?)
+// ==== copied block: errors and output ========================================================
+// Identical in every example (`cargo xtask tidy` checks): copy it with any part of this file.
+
+/// Every error in these programs: boxed, and `Send + Sync` so that a thread can return one.
+type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+/// `println!` that returns an error instead of panicking when stdout is closed (`| head`) or
+/// full (`> /dev/full`); use it as `say!(...)?`. Like `println!`, it holds the stdout lock for
+/// the whole line, so lines from different threads or processes never tear.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout(), $($arg)*).map_err(StdoutError)
+    }};
+}
+use say;
+
+/// A failed write to stdout, kept apart from other errors: a closed stdout ends the program
+/// quietly, as it does any Unix tool in a pipeline.
+#[derive(Debug)]
+struct StdoutError(std::io::Error);
+
+impl std::fmt::Display for StdoutError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "writing to stdout: {}", self.0)
+    }
 }
 
-/// Ends a forked child: 0 on success, 101 after printing the error. Returning from `main`
-/// instead would run the parent's remaining code in the child; `_exit` ends it at once,
-/// without exit handlers or flushing buffers that belong to the parent.
-fn exit_child(result: Result<()>) -> ! {
-    let code = match result {
-        Ok(()) => 0,
+impl std::error::Error for StdoutError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}
+
+/// Says what was being done when an error happened: which call, on what, with which limits.
+trait Context<T> {
+    fn with_context(self, what: impl FnOnce() -> String) -> Result<T>;
+}
+
+impl<T, E: Into<Box<dyn std::error::Error + Send + Sync>>> Context<T>
+    for std::result::Result<T, E>
+{
+    fn with_context(self, what: impl FnOnce() -> String) -> Result<T> {
+        self.map_err(|cause| {
+            let cause = cause.into();
+            // A closed stdout stays recognisable, whatever was being done.
+            if stdout_closed(&*cause) {
+                return cause;
+            }
+            format!("{}: {cause}", what()).into()
+        })
+    }
+}
+
+/// Ends the program like a Unix tool: a closed stdout quietly (the reader has all it wanted),
+/// any other error as one line on stderr and exit status 1.
+fn exit_status(result: Result<()>) -> std::process::ExitCode {
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) if stdout_closed(&*e) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("child: {e}");
-            101
+            eprintln!("{}: {e}", env!("CARGO_PKG_NAME"));
+            std::process::ExitCode::FAILURE
         }
+    }
+}
+
+/// Whether `error` is a write to a stdout whose reader has gone away.
+fn stdout_closed(error: &(dyn std::error::Error + 'static)) -> bool {
+    error
+        .downcast_ref::<StdoutError>()
+        .is_some_and(|StdoutError(e)| e.kind() == std::io::ErrorKind::BrokenPipe)
+}
+// ==== end of copied block: errors and output =================================================
+
+// ==== copied block: fork =====================================================================
+// Identical in every example that forks (`cargo xtask tidy` checks). Needs the block above,
+// `libc`, and nix with the `process` feature.
+
+/// Exit code of a child whose stdout was closed under it (`| head`): 128 + SIGPIPE, as a shell
+/// reports a program killed by SIGPIPE. The parent takes it as its own stdout being closed.
+const EXIT_STDOUT_CLOSED: i32 = 141;
+
+/// Exit code of a child that panicked, as for a Rust program whose `main` panicked.
+const EXIT_PANICKED: i32 = 101;
+
+/// What [`fork_flushed`] returns in each of the two processes.
+enum Forked {
+    /// In the parent: the new child's PID.
+    Parent(nix::unistd::Pid),
+    /// In the child: the parent's PID, for [`run_child`].
+    Child(nix::unistd::Pid),
+}
+
+/// `fork`, after flushing stdout: a line still in its buffer would be copied into the child
+/// and printed twice. The child must go straight to [`run_child`]:
+///
+/// ```ignore
+/// let child = match fork_flushed()? {
+///     Forked::Child(parent) => run_child(parent, || work_of_the_child()),
+///     Forked::Parent(child) => child,
+/// };
+/// ```
+fn fork_flushed() -> Result<Forked> {
+    use std::io::Write as _;
+    std::io::stdout().flush().map_err(StdoutError)?;
+    let parent = nix::unistd::getpid();
+    // Safety: fork is sound only while this process has a single thread. The child gets a copy
+    // of the forking thread alone, so a lock another thread held at that moment (the
+    // allocator's, stdout's) would stay locked in the child forever. Each program here forks
+    // before it starts any thread, or after joining them all, as its `main` says.
+    match unsafe { nix::unistd::fork() }.with_context(|| "fork".to_string())? {
+        nix::unistd::ForkResult::Parent { child } => Ok(Forked::Parent(child)),
+        nix::unistd::ForkResult::Child => Ok(Forked::Child(parent)),
+    }
+}
+
+/// The whole life of a forked child: follow the parent's death, run `work`, and end with the
+/// exit code it returns (1 after printing its error). Never returns.
+///
+/// Returning, or unwinding out of a panic, would run the rest of the parent's program in the
+/// child, destructors included: a drop guard that removes the parent's lock file or unlinks
+/// its queue would do it in the child, under the parent's feet. So `work` runs under
+/// `catch_unwind`, and the child ends with `_exit`, which also skips the atexit handlers and
+/// the stdio buffers it copied from the parent.
+fn run_child(parent: nix::unistd::Pid, work: impl FnOnce() -> Result<i32>) -> ! {
+    use std::io::Write as _;
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        if !die_with_parent(parent)? {
+            // The parent is gone already: nobody is left to use or report what we would do.
+            return Ok(1);
+        }
+        work()
+    }));
+    let code = match outcome {
+        Ok(Ok(code)) => code,
+        Ok(Err(e)) if stdout_closed(&*e) => EXIT_STDOUT_CLOSED,
+        Ok(Err(e)) => {
+            let pid = nix::unistd::getpid();
+            eprintln!("{} child {pid}: {e}", env!("CARGO_PKG_NAME"));
+            1
+        }
+        // The panic hook has printed the message already.
+        Err(_) => EXIT_PANICKED,
     };
-    let _ = io::stdout().flush();
-    // Safety: `_exit` takes no pointers and is async-signal-safe.
+    // `_exit` flushes nothing: the child's own output must get out first, and only once.
+    let _ = std::io::stdout().flush();
+    // Safety: `_exit` takes no pointers and is async-signal-safe; it ends the process without
+    // running anything that belongs to the parent.
     unsafe { libc::_exit(code) }
 }
 
-fn describe(status: WaitStatus) -> String {
+/// Makes this process die when its parent does (`PR_SET_PDEATHSIG`), so that a child blocked
+/// on a pipe, a queue or a semaphore cannot outlive a killed parent. Returns `false` when the
+/// parent has died already.
+fn die_with_parent(parent: nix::unistd::Pid) -> Result<bool> {
+    use nix::sys::signal::Signal;
+    nix::sys::prctl::set_pdeathsig(Signal::SIGKILL)
+        .with_context(|| "prctl(PR_SET_PDEATHSIG)".to_string())?;
+    // The race: a parent that died before the line above sends no signal, ever. Checking that
+    // it is still our parent after setting it closes the gap.
+    Ok(nix::unistd::getppid() == parent)
+}
+
+/// Waits for `child` to end and reaps it: an exited child stays a zombie until then.
+fn wait_child(child: nix::unistd::Pid) -> Result<nix::sys::wait::WaitStatus> {
+    nix::sys::wait::waitpid(child, None).with_context(|| format!("waitpid {child}"))
+}
+
+/// Turns anything but a clean exit into an error. Call it before using anything the child
+/// wrote: a child that failed or was killed may have written half of it.
+fn check_child(status: nix::sys::wait::WaitStatus) -> Result<()> {
+    use nix::sys::wait::WaitStatus;
+    match status {
+        WaitStatus::Exited(_, 0) => Ok(()),
+        WaitStatus::Exited(_, EXIT_STDOUT_CLOSED) => {
+            Err(StdoutError(std::io::ErrorKind::BrokenPipe.into()).into())
+        }
+        other => {
+            let pid = other.pid().map_or("?".to_string(), |p| p.to_string());
+            Err(format!("child {pid} {}", describe(other)).into())
+        }
+    }
+}
+
+/// A `WaitStatus` in words: Python's `os.WIFEXITED`/`os.WEXITSTATUS`/`os.WTERMSIG`, decoded.
+fn describe(status: nix::sys::wait::WaitStatus) -> String {
+    use nix::sys::wait::WaitStatus;
     match status {
         WaitStatus::Exited(_, code) => format!("exited with {code}"),
-        WaitStatus::Signaled(_, signal, _) => format!("was killed by {signal:?}"),
+        WaitStatus::Signaled(_, signal, core) => format!(
+            "was killed by {signal:?}{}",
+            if core { " (core dumped)" } else { "" }
+        ),
         other => format!("changed state: {other:?}"),
     }
 }
+// ==== end of copied block: fork ==============================================================
