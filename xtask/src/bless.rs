@@ -14,6 +14,7 @@ use similar::{Algorithm, DiffTag, capture_diff_slices};
 
 use crate::check::{describe_leftover, load_golden};
 use crate::cli::Options;
+use crate::conditions::Condition;
 use crate::execute::{Job, Record, run_all};
 use crate::golden::{BLOCK_END, BLOCK_START, Golden, Item, lines};
 use crate::matcher::{Outcome as MatchOutcome, match_output};
@@ -41,6 +42,7 @@ pub fn bless(options: &Options, names: &[String]) -> Result<bool> {
                 run,
                 program: binary.clone(),
                 args: Vec::new(),
+                condition: Condition::Plain,
             })
         })
         .collect::<Vec<_>>();

@@ -34,6 +34,29 @@ pub fn read_bounded(reader: &mut impl Read, keep: usize) -> io::Result<Captured>
     }
 }
 
+/// Reads `reader` until `lines` newlines have come (keeping those lines), or to its end, and
+/// then stops reading: dropping the reader is what a closed stdout (`| head`) looks like to
+/// the writer.
+pub fn read_lines_then_close(reader: &mut impl Read, lines: usize) -> io::Result<Captured> {
+    let mut captured = Captured::default();
+    let mut byte = [0u8; 1];
+    let mut seen = 0;
+    // One byte at a time: `head` too reads no further than it needs to decide, and the lines
+    // wanted here are a handful.
+    while seen < lines {
+        match reader.read(&mut byte) {
+            Ok(0) => break,
+            Ok(_) => {
+                captured.bytes.push(byte[0]);
+                seen += usize::from(byte[0] == b'\n');
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(captured)
+}
+
 /// A byte count for people: `812 bytes`, `3.2 MiB`.
 pub fn size(bytes: u64) -> String {
     const MIB: f64 = (1u64 << 20) as f64;
@@ -57,6 +80,14 @@ mod tests {
         let c = read_bounded(&mut &data[..], 5000).unwrap();
         assert_eq!(c.bytes.len(), 1000);
         assert_eq!(c.dropped, 0);
+    }
+
+    #[test]
+    fn stops_after_the_lines_asked_for() {
+        let c = read_lines_then_close(&mut &b"one\ntwo\nthree\n"[..], 2).unwrap();
+        assert_eq!(c.bytes, b"one\ntwo\n");
+        let c = read_lines_then_close(&mut &b"one"[..], 2).unwrap();
+        assert_eq!(c.bytes, b"one");
     }
 
     #[test]

@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 
 use crate::capture::{Captured, KEEP, size};
+use crate::conditions::Condition;
 use crate::golden::{Golden, lines};
 use crate::matcher::{Outcome as MatchOutcome, match_output};
 use crate::runner::{Ending, Leftover, Outcome, signal_name};
@@ -47,28 +48,93 @@ pub fn load_golden(path: &Path) -> Result<Golden> {
     Golden::parse(text).with_context(|| format!("malformed golden file {}", shown(path)))
 }
 
-/// Everything wrong with one run; empty when it passed.
-pub fn problems(expect: &Expectation, run: &Outcome, timeout: Duration) -> Vec<String> {
-    let mut problems = Vec::new();
-    match &run.ending {
-        Ending::Exited(0) => {}
-        Ending::Exited(code) => problems.push(format!("exit status: exited with {code}")),
-        Ending::Signaled(signal) => {
-            problems.push(format!("exit status: killed by {}", signal_name(*signal)))
+/// Everything wrong with one run under `condition`; empty when it passed.
+pub fn judge(
+    condition: Condition,
+    expect: &Expectation,
+    run: &Outcome,
+    timeout: Duration,
+) -> Vec<String> {
+    match condition {
+        Condition::Plain => problems(expect, run, timeout),
+        Condition::FullShm if run.ending == Ending::Exited(0) => problems(expect, run, timeout),
+        Condition::ClosedStdout => {
+            let mut found = Vec::new();
+            if let Some(wrong) = ending_problem(&run.ending, timeout) {
+                found.push(format!(
+                    "{wrong}; with its stdout closed (`| head -1`), an example must stop \
+                     quietly with exit status 0"
+                ));
+            }
+            if !run.stderr.bytes.is_empty() {
+                found.push(format!(
+                    "stderr is not empty; with its stdout closed, an example must stop \
+                     quietly:\n{}",
+                    indent(&String::from_utf8_lossy(&run.stderr.bytes))
+                ));
+            }
+            found.extend(common_problems(run));
+            found
         }
-        Ending::TimedOut { main_exited: None } => problems.push(format!(
+        Condition::FullStdout | Condition::FullShm => {
+            let mut found = Vec::new();
+            let what = if condition == Condition::FullStdout {
+                "with stdout on a full disk, an example must fail"
+            } else {
+                "with /dev/shm full, an example must pass or fail"
+            };
+            match &run.ending {
+                Ending::Exited(0) => found.push(format!(
+                    "exit status: exited with 0; {what} with a non-zero status and one line on \
+                     stderr"
+                )),
+                Ending::Exited(101) => found.push(format!(
+                    "exit status: exited with 101, a panic; {what} with an error, not a panic"
+                )),
+                Ending::Exited(_) => {}
+                other => found.push(format!(
+                    "{}; {what} with an error, not die",
+                    ending_problem(other, timeout).unwrap_or_default()
+                )),
+            }
+            let stderr = String::from_utf8_lossy(&run.stderr.bytes);
+            if stderr.lines().count() != 1 {
+                found.push(format!(
+                    "stderr has {} lines; {what} with one line saying what went wrong:\n{}",
+                    stderr.lines().count(),
+                    indent(&crate::view::head(&stderr, crate::view::MAX_REPORT_LINES))
+                ));
+            }
+            found.extend(common_problems(run));
+            found
+        }
+    }
+}
+
+/// What is wrong with how a run ended, if anything: exiting with 0 is right.
+fn ending_problem(ending: &Ending, timeout: Duration) -> Option<String> {
+    Some(match ending {
+        Ending::Exited(0) => return None,
+        Ending::Exited(code) => format!("exit status: exited with {code}"),
+        Ending::Signaled(signal) => format!("exit status: killed by {}", signal_name(*signal)),
+        Ending::TimedOut { main_exited: None } => format!(
             "timed out after {}: every process of the run was killed",
             seconds(timeout)
-        )),
+        ),
         Ending::TimedOut {
             main_exited: Some(how),
-        } => problems.push(format!(
+        } => format!(
             "timed out after {}: the main process had {how}, but its output pipe was still held \
              open by a process it started; every process of the run was killed",
             seconds(timeout)
-        )),
-        Ending::NotRun(why) => problems.push(format!("verify could not run it: {why}")),
-    }
+        ),
+        Ending::NotRun(why) => format!("verify could not run it: {why}"),
+    })
+}
+
+/// What is checked under every condition: the output pipes, and what the run left behind.
+fn common_problems(run: &Outcome) -> Vec<String> {
+    let mut problems = Vec::new();
     if run.output_abandoned {
         problems.push(format!(
             "the output pipe stayed open for {} s after every process of the run that verify \
@@ -76,6 +142,16 @@ pub fn problems(expect: &Expectation, run: &Outcome, timeout: Duration) -> Vec<S
             crate::runner::KILL_GRACE.as_secs()
         ));
     }
+    if !run.leftovers.is_empty() {
+        let list: Vec<String> = run.leftovers.iter().map(describe_leftover).collect();
+        problems.push(format!("left behind:\n  {}", list.join("\n  ")));
+    }
+    problems
+}
+
+/// Everything wrong with one plain run; empty when it passed.
+pub fn problems(expect: &Expectation, run: &Outcome, timeout: Duration) -> Vec<String> {
+    let mut problems: Vec<String> = ending_problem(&run.ending, timeout).into_iter().collect();
     compare(
         "stdout",
         &run.stdout,
@@ -90,10 +166,7 @@ pub fn problems(expect: &Expectation, run: &Outcome, timeout: Duration) -> Vec<S
         &expect.stderr_path,
         &mut problems,
     );
-    if !run.leftovers.is_empty() {
-        let list: Vec<String> = run.leftovers.iter().map(describe_leftover).collect();
-        problems.push(format!("left behind:\n  {}", list.join("\n  ")));
-    }
+    problems.extend(common_problems(run));
     problems
 }
 

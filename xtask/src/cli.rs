@@ -11,6 +11,8 @@ usage: cargo xtask <command> [options] [NAME...]
 commands:
   verify   run the examples (all, or those named) and compare them with their golden files
   bless    write the examples' current output as their golden files
+  tidy     check what rustfmt does not: the examples' copied helper blocks are identical,
+           and comment lines fit in 100 columns
   run      run one program as verify runs an example, and report what it left behind:
            cargo xtask run [--timeout SECS] [--isolation MODE] -- PROGRAM [ARGS...]
   bench    build ipc_bench in release mode and run it: IPC latency and throughput
@@ -56,6 +58,7 @@ pub enum Command {
     Bless(Options, Vec<String>),
     /// A program and its arguments, run once.
     Run(Options, Vec<OsString>),
+    Tidy,
     /// The arguments are ipc_bench's own, passed on unchanged.
     Bench(Vec<OsString>),
     Help,
@@ -76,6 +79,13 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String
         Some(c) if c == "-h" || c == "--help" || c == "help" => return Ok(Command::Help),
         Some(c) => c,
     };
+    if command == "tidy" {
+        return match args.next().transpose()? {
+            None => Ok(Command::Tidy),
+            Some(arg) if arg == "-h" || arg == "--help" => Ok(Command::Help),
+            Some(arg) => Err(format!("`tidy` takes no arguments, got `{arg}`")),
+        };
+    }
     if !["verify", "bless", "run"].contains(&command.as_str()) {
         return Err(format!("unknown command `{command}`"));
     }

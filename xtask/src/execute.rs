@@ -9,8 +9,9 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 
+use crate::conditions::Condition;
 use crate::ipc_objects::Watch;
-use crate::runner::{self, Leftover, Outcome, Spec};
+use crate::runner::{self, Leftover, Outcome, Spec, StdoutMode};
 use crate::sandbox::Isolation;
 
 /// One run of one example.
@@ -21,11 +22,13 @@ pub struct Job {
     pub run: u32,
     pub program: PathBuf,
     pub args: Vec<OsString>,
+    pub condition: Condition,
 }
 
 pub struct Record {
     pub example: usize,
     pub run: u32,
+    pub condition: Condition,
     pub outcome: Outcome,
     /// Only without namespaces: machine-wide IPC objects that appeared while this run went on
     /// and were still there after the last run. Maybe this run's, maybe another program's.
@@ -51,7 +54,7 @@ pub fn run_all(
             let result = run_one(job, timeout, isolation, watch.as_ref());
             done.lock()
                 .expect("no worker panics while holding the list")
-                .push((job.example, job.run, result));
+                .push((job.example, job.run, job.condition, result));
         }
     };
     thread::scope(|scope| {
@@ -77,7 +80,7 @@ pub fn run_all(
         None => None,
     };
     let mut records = Vec::with_capacity(jobs.len());
-    for (example, run, result) in done.into_inner().expect("every worker has ended") {
+    for (example, run, condition, result) in done.into_inner().expect("every worker has ended") {
         let (outcome, appeared) = result?;
         let suspects = match &last {
             Some(last) => appeared.into_iter().filter(|o| last.contains(o)).collect(),
@@ -86,11 +89,12 @@ pub fn run_all(
         records.push(Record {
             example,
             run,
+            condition,
             outcome,
             suspects,
         });
     }
-    records.sort_by_key(|r| (r.example, r.run));
+    records.sort_by_key(|r| (r.example, r.condition, r.run));
     Ok(records)
 }
 
@@ -101,12 +105,17 @@ fn run_one(
     watch: Option<&Watch>,
 ) -> Result<(Outcome, Vec<Leftover>)> {
     let before = watch.map(Watch::snapshot).transpose()?;
-    let outcome = runner::run(&Spec {
+    let mut spec = Spec {
         program: job.program.clone(),
         args: job.args.clone(),
         timeout,
         isolation: isolation.clone(),
-    });
+        stdout: StdoutMode::Capture,
+        full_shm: false,
+        stops_early: false,
+    };
+    job.condition.apply(&mut spec);
+    let outcome = runner::run(&spec);
     let appeared = match (watch, before) {
         (Some(watch), Some(before)) => watch.snapshot()?.added_since(&before),
         _ => Vec::new(),

@@ -7,6 +7,7 @@ mod bless;
 mod capture;
 mod check;
 mod cli;
+mod conditions;
 mod execute;
 mod golden;
 mod interrupt;
@@ -16,6 +17,7 @@ mod procs;
 mod runner;
 mod sandbox;
 mod single;
+mod tidy;
 mod verify;
 mod view;
 mod workspace;
@@ -49,6 +51,7 @@ fn main() -> ExitCode {
         Command::Verify(options, names) => verify::verify(&options, &names),
         Command::Bless(options, names) => bless::bless(&options, &names),
         Command::Run(options, program) => single::run_program(&options, &program),
+        Command::Tidy => tidy::tidy(),
         Command::Bench(args) => bench::bench(&args),
     };
     match result {

@@ -250,7 +250,8 @@ impl<'g, 'o> Matcher<'g, 'o> {
 impl<'o> BlockSearch<'o> {
     fn new(patterns: &[Pattern], lines: &'o [&'o str], candidates: Vec<Vec<usize>>) -> Self {
         let mut order: Vec<usize> = (0..patterns.len()).collect();
-        // Fewest candidates first prunes early; grouping identical sources lets twins share a floor.
+        // Fewest candidates first prunes early; grouping identical sources lets twins share a
+        // floor.
         order.sort_by(|&a, &b| {
             (candidates[a].len(), &patterns[a].source, a).cmp(&(
                 candidates[b].len(),

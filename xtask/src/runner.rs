@@ -26,7 +26,7 @@ use nix::sys::signal::{Signal, kill, killpg};
 use nix::sys::wait::waitpid;
 use nix::unistd::Pid;
 
-use crate::capture::{Captured, KEEP, read_bounded};
+use crate::capture::{Captured, KEEP, read_bounded, read_lines_then_close};
 use crate::interrupt;
 use crate::procs::{self, Proc};
 use crate::sandbox::{self, Isolation, LauncherEnding, Report};
@@ -41,6 +41,27 @@ pub struct Spec {
     pub args: Vec<OsString>,
     pub timeout: Duration,
     pub isolation: Isolation,
+    pub stdout: StdoutMode,
+    /// Run with no room in /dev/shm (needs namespaces; ignored without).
+    pub full_shm: bool,
+    /// The run is expected to stop early, on an error: its children may outlive it by a
+    /// moment (until their parent-death signal arrives) and are left for init to reap, as
+    /// they would be outside verify. Only those still running after [`SETTLE`] count.
+    pub stops_early: bool,
+}
+
+/// How long the children of a run that stopped early get to follow it.
+pub const SETTLE: Duration = Duration::from_millis(500);
+
+/// Where the program's stdout goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StdoutMode {
+    /// A pipe read to its end (bounded, see [`crate::capture`]).
+    Capture,
+    /// A pipe closed after this many lines, like `| head -N`.
+    CloseAfterLines(usize),
+    /// `/dev/full`: every write fails with ENOSPC, like a full disk.
+    DevFull,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -119,7 +140,14 @@ fn run_inner(spec: &Spec, start: Instant) -> io::Result<Outcome> {
     let mut command = match &spec.isolation {
         Isolation::Namespaces { launcher, user } => {
             fs::create_dir(dir.path().join(sandbox::MQUEUE_DIR))?;
-            sandbox::launcher_command(launcher, *user, dir.path(), &spec.program, &spec.args)
+            sandbox::launcher_command(
+                launcher,
+                *user,
+                dir.path(),
+                spec.full_shm,
+                &spec.program,
+                &spec.args,
+            )
         }
         Isolation::Shared { .. } => {
             let mut command = Command::new(&spec.program);
@@ -138,7 +166,12 @@ fn run_inner(spec: &Spec, start: Instant) -> io::Result<Outcome> {
         .env("TMPDIR", &tmp)
         .current_dir(&work)
         .stdin(Stdio::null())
-        .stdout(Stdio::piped())
+        .stdout(match spec.stdout {
+            StdoutMode::DevFull => {
+                Stdio::from(fs::OpenOptions::new().write(true).open("/dev/full")?)
+            }
+            StdoutMode::Capture | StdoutMode::CloseAfterLines(_) => Stdio::piped(),
+        })
         .stderr(Stdio::piped())
         .process_group(0);
 
@@ -181,10 +214,14 @@ fn watch(
     start: Instant,
 ) -> io::Result<Outcome> {
     let (tx, rx) = mpsc::channel();
+    let stdout_mode = spec.stdout;
     let readers = [
         child.stdout.take().map(|mut out| {
             spawn_thread(tx.clone(), move || {
-                Event::Stdout(read_bounded(&mut out, KEEP))
+                Event::Stdout(match stdout_mode {
+                    StdoutMode::CloseAfterLines(lines) => read_lines_then_close(&mut out, lines),
+                    StdoutMode::Capture | StdoutMode::DevFull => read_bounded(&mut out, KEEP),
+                })
             })
         }),
         child.stderr.take().map(|mut err| {
@@ -215,7 +252,8 @@ fn watch(
     }
 
     let mut exit: Option<ExitStatus> = None;
-    let mut out: Option<Captured> = None;
+    // With stdout on /dev/full there is nothing to read.
+    let mut out: Option<Captured> = (spec.stdout == StdoutMode::DevFull).then(Captured::default);
     let mut err: Option<Captured> = None;
     let deadline = start + spec.timeout;
     let mut timed_out = false;
@@ -256,7 +294,16 @@ fn watch(
 
     let report = report_of(spec, dir)?;
     if !timed_out {
-        leftovers.extend(descendants(leader, report.ipc_ns)?.iter().map(as_leftover));
+        let mut found = descendants(leader, report.ipc_ns)?;
+        if spec.stops_early {
+            let settled = Instant::now() + SETTLE;
+            while found.iter().any(|p| !p.is_zombie()) && Instant::now() < settled {
+                thread::sleep(Duration::from_millis(5));
+                found = descendants(leader, report.ipc_ns)?;
+            }
+            found.retain(|p| !p.is_zombie());
+        }
+        leftovers.extend(found.iter().map(as_leftover));
     }
     kill_everything(leader, report.ipc_ns)?;
 
@@ -454,6 +501,9 @@ mod tests {
             isolation: Isolation::Shared {
                 why: "unit test".into(),
             },
+            stdout: StdoutMode::Capture,
+            full_shm: false,
+            stops_early: false,
         })
     }
 
@@ -607,6 +657,9 @@ mod tests {
             args: Vec::new(),
             timeout: Duration::from_secs(1),
             isolation: Isolation::Shared { why: "test".into() },
+            stdout: StdoutMode::Capture,
+            full_shm: false,
+            stops_early: false,
         });
         assert!(
             matches!(&o.ending, Ending::NotRun(why) if why.starts_with("cannot start /nonexistent/program")),

@@ -39,6 +39,10 @@ pub const LAUNCHER_COMMAND: &str = "__sandbox";
 pub const REPORT: &str = "report";
 pub const MQUEUE_DIR: &str = "mqueue";
 const SHM: &str = "/dev/shm";
+/// The launcher option that leaves no room in /dev/shm: a one-page tmpfs, filled.
+pub const FULL_SHM: &str = "full-shm";
+/// The file that fills a full /dev/shm; not the example's.
+const FILLER: &str = "xtask-filler";
 
 /// How runs are kept apart.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,7 +106,7 @@ fn probe(launcher: &Path, user: bool) -> Result<()> {
     let output = Command::new(launcher)
         .args([LAUNCHER_COMMAND, mode_word(user)])
         .arg(dir.path())
-        .arg("--")
+        .args([FULL_SHM, "--"])
         .stdin(Stdio::null())
         .output()
         .context("cannot start the namespace probe")?;
@@ -121,37 +125,49 @@ fn mode_word(user: bool) -> &'static str {
     if user { "user" } else { "root" }
 }
 
-/// The command that starts `program` in a new sandbox whose files live in `run_dir`.
+/// The command that starts `program` in a new sandbox whose files live in `run_dir`; with
+/// `full_shm`, its /dev/shm has no room left.
 pub fn launcher_command(
     launcher: &Path,
     user: bool,
     run_dir: &Path,
+    full_shm: bool,
     program: &Path,
     args: &[std::ffi::OsString],
 ) -> Command {
     let mut command = Command::new(launcher);
     command
         .args([LAUNCHER_COMMAND, mode_word(user)])
-        .arg(run_dir)
-        .arg("--")
-        .arg(program)
-        .args(args);
+        .arg(run_dir);
+    if full_shm {
+        command.arg(FULL_SHM);
+    }
+    command.arg("--").arg(program).args(args);
     command
 }
 
 /// The launcher's side: `args` are what follows `__sandbox`. Never returns. Must run before
 /// this process starts any thread: a multithreaded process cannot enter a user namespace.
 pub fn launcher_main(args: &[String]) -> ! {
-    let [mode, run_dir, dashes, rest @ ..] = args else {
-        eprintln!("usage: xtask {LAUNCHER_COMMAND} root|user RUNDIR -- [PROGRAM ARGS...]");
-        std::process::exit(125);
+    let usage = || -> ! {
+        eprintln!(
+            "usage: xtask {LAUNCHER_COMMAND} root|user RUNDIR [{FULL_SHM}] -- [PROGRAM ARGS...]"
+        );
+        std::process::exit(125)
     };
-    let run_dir = PathBuf::from(run_dir);
-    if dashes != "--" || !matches!(mode.as_str(), "root" | "user") {
-        eprintln!("usage: xtask {LAUNCHER_COMMAND} root|user RUNDIR -- [PROGRAM ARGS...]");
-        std::process::exit(125);
+    let [mode, run_dir, rest @ ..] = args else {
+        usage()
+    };
+    let (full_shm, rest) = match rest {
+        [option, dashes, rest @ ..] if option == FULL_SHM && dashes == "--" => (true, rest),
+        [dashes, rest @ ..] if dashes == "--" => (false, rest),
+        _ => usage(),
+    };
+    if !matches!(mode.as_str(), "root" | "user") {
+        usage();
     }
-    let result = enter(mode == "user", &run_dir).and_then(|()| match rest {
+    let run_dir = PathBuf::from(run_dir);
+    let result = enter(mode == "user", &run_dir, full_shm).and_then(|()| match rest {
         // Probe mode: the namespaces work; nothing to run.
         [] => Ok(()),
         [program, args @ ..] => launch(&run_dir, program, args),
@@ -171,7 +187,7 @@ pub fn launcher_main(args: &[String]) -> ! {
 }
 
 /// Steps 1: new namespaces, private mounts, an empty /dev/shm, a queue mount.
-fn enter(user: bool, run_dir: &Path) -> Result<()> {
+fn enter(user: bool, run_dir: &Path, full_shm: bool) -> Result<()> {
     // If verify dies, the launcher dies with it; the example, its child, likewise (below).
     set_pdeathsig(Signal::SIGKILL).context("prctl(PR_SET_PDEATHSIG)")?;
     // Safety: getuid and getgid cannot fail and take no arguments.
@@ -199,14 +215,24 @@ fn enter(user: bool, run_dir: &Path) -> Result<()> {
         None::<&str>,
     )
     .context("making every mount private (mount --make-rprivate /)")?;
+    let options = if full_shm {
+        "mode=1777,size=4k"
+    } else {
+        "mode=1777"
+    };
     mount(
         Some("xtask-shm"),
         SHM,
         Some("tmpfs"),
         MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
-        Some("mode=1777"),
+        Some(options),
     )
     .with_context(|| format!("mounting a private tmpfs on {SHM}"))?;
+    if full_shm {
+        // One page, taken: the example's first page of shared memory finds no room.
+        let filler = Path::new(SHM).join(FILLER);
+        fs::write(&filler, [0u8; 4096]).with_context(|| format!("filling {}", filler.display()))?;
+    }
     let queues = run_dir.join(MQUEUE_DIR);
     mount(
         Some("xtask-mqueue"),
@@ -256,7 +282,9 @@ fn launch(run_dir: &Path, program: &str, args: &[String]) -> Result<()> {
     };
     let mut lines = Vec::new();
     for name in list(Path::new(SHM))? {
-        lines.push(format!("shm {name}"));
+        if name != FILLER {
+            lines.push(format!("shm {name}"));
+        }
     }
     for name in list(&run_dir.join(MQUEUE_DIR))? {
         lines.push(format!("queue {name}"));

@@ -9,6 +9,7 @@ use anyhow::{Context, Result};
 use crate::capture::{Captured, size};
 use crate::check::describe_leftover;
 use crate::cli::Options;
+use crate::conditions::Condition;
 use crate::execute::{Job, run_all};
 use crate::runner::{self, Ending};
 
@@ -22,6 +23,7 @@ pub fn run_program(options: &Options, program: &[OsString]) -> Result<bool> {
         run: 1,
         program: program.into(),
         args: args.to_vec(),
+        condition: Condition::Plain,
     };
     let record = run_all(vec![job], 1, options.timeout, &isolation)?
         .pop()

@@ -4,8 +4,9 @@ use std::time::Duration;
 
 use anyhow::Result;
 
-use crate::check::{Expectation, describe_leftover, problems, seconds};
+use crate::check::{Expectation, describe_leftover, judge, seconds};
 use crate::cli::Options;
+use crate::conditions::Condition;
 use crate::execute::{Job, Record, run_all};
 use crate::workspace::{Workspace, build};
 
@@ -38,15 +39,26 @@ pub fn verify(options: &Options, names: &[String]) -> Result<bool> {
     println!("isolation: {}", isolation.describe());
     println!();
 
-    let jobs = (0..repeat)
-        .flat_map(|run| examples.iter().enumerate().map(move |(i, e)| (i, run, e)))
-        .map(|(example, run, e)| Job {
-            example,
-            run: run + 1,
-            program: binaries[&e.name].clone(),
-            args: Vec::new(),
-        })
-        .collect();
+    let mut plan = vec![(Condition::Plain, repeat)];
+    plan.extend(
+        Condition::robustness(&isolation)
+            .into_iter()
+            .map(|c| (c, 1)),
+    );
+    let mut jobs = Vec::new();
+    for &(condition, count) in &plan {
+        for run in 1..=count {
+            for (example, e) in examples.iter().enumerate() {
+                jobs.push(Job {
+                    example,
+                    run,
+                    program: binaries[&e.name].clone(),
+                    args: Vec::new(),
+                    condition,
+                });
+            }
+        }
+    }
     let records = run_all(jobs, options.jobs, options.timeout, &isolation)?;
     let mut warnings = Vec::new();
 
@@ -54,7 +66,8 @@ pub fn verify(options: &Options, names: &[String]) -> Result<bool> {
     let mut failure_reports = Vec::new();
     for (index, example) in examples.iter().enumerate() {
         let runs: Vec<&Record> = records.iter().filter(|r| r.example == index).collect();
-        let mut failures: Vec<(Vec<u32>, Vec<String>)> = Vec::new();
+        // The same failure in many runs is reported once, with the runs it happened in.
+        let mut failures: Vec<(Condition, Vec<u32>, Vec<String>)> = Vec::new();
         for record in &runs {
             for suspect in &record.suspects {
                 warnings.push(format!(
@@ -65,20 +78,37 @@ pub fn verify(options: &Options, names: &[String]) -> Result<bool> {
                     record.run
                 ));
             }
-            let found = problems(&expectations[index], &record.outcome, options.timeout);
+            let found = judge(
+                record.condition,
+                &expectations[index],
+                &record.outcome,
+                options.timeout,
+            );
             if found.is_empty() {
                 continue;
             }
-            // The same failure in many runs is reported once, with the runs it happened in.
-            match failures.iter_mut().find(|(_, p)| *p == found) {
-                Some((runs, _)) => runs.push(record.run),
-                None => failures.push((vec![record.run], found)),
+            match failures
+                .iter_mut()
+                .find(|(c, _, p)| *c == record.condition && *p == found)
+            {
+                Some((_, runs, _)) => runs.push(record.run),
+                None => failures.push((record.condition, vec![record.run], found)),
             }
         }
-        let times: Vec<Duration> = runs.iter().map(|r| r.outcome.elapsed).collect();
-        let failed_runs: usize = failures.iter().map(|(r, _)| r.len()).sum();
+        let times: Vec<Duration> = runs
+            .iter()
+            .filter(|r| r.condition == Condition::Plain)
+            .map(|r| r.outcome.elapsed)
+            .collect();
+        let also: Vec<String> = plan[1..].iter().map(|(c, _)| c.to_string()).collect();
+        let also = if also.is_empty() {
+            String::new()
+        } else {
+            format!("; also under: {}", also.join(", "))
+        };
+        let failed_runs: usize = failures.iter().map(|(_, r, _)| r.len()).sum();
         if failures.is_empty() {
-            println!("example {} ... ok ({})", example.name, timing(&times));
+            println!("example {} ... ok ({}{also})", example.name, timing(&times));
         } else {
             println!(
                 "example {} ... FAILED ({} of {} run{} failed; {})",
@@ -89,11 +119,18 @@ pub fn verify(options: &Options, names: &[String]) -> Result<bool> {
                 timing(&times)
             );
             failed_examples.push(example.name.clone());
-            for (runs, found) in failures {
+            for (condition, runs, found) in failures {
+                let planned = plan
+                    .iter()
+                    .find(|(c, _)| *c == condition)
+                    .map_or(1, |(_, n)| *n);
+                let heading = match condition {
+                    Condition::Plain => example.name.clone(),
+                    other => format!("{}, {other}", example.name),
+                };
                 failure_reports.push(format!(
-                    "---- {} ({}) ----\n{}",
-                    example.name,
-                    describe_runs(&runs, repeat),
+                    "---- {heading} ({}) ----\n{}",
+                    describe_runs(&runs, planned),
                     found.join("\n")
                 ));
             }
