@@ -21,13 +21,6 @@
 //! Man pages worth reading: mq_overview(7) (limits, /dev/mqueue), mq_open(3), mq_send(3),
 //! mq_receive(3), mq_getattr(3).
 
-#[cfg(not(target_os = "linux"))]
-compile_error!(
-    "ipc_mqueue is Linux-only: POSIX message queues as used here (mq_open with attributes, \
-     mq_timedreceive, /proc/sys/fs/mqueue limits) exist on Linux; macOS has none. Use a pipe or \
-     a Unix socket there (see ipc_pipe)."
-);
-
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 

@@ -20,13 +20,6 @@
 //! Man pages worth reading: pipe(7) (PIPE_BUF and atomic writes), pipe(2), socketpair(2),
 //! unix(7), fork(2), _exit(2).
 
-#[cfg(not(target_os = "linux"))]
-compile_error!(
-    "ipc_pipe is Linux-only: it forks with nix and uses PR_SET_PDEATHSIG. On macOS or the BSDs, \
-     std::io::pipe and UnixStream::pair work as shown here; replace the fork with \
-     std::process::Command."
-);
-
 use std::io::{self, BufRead, BufReader, ErrorKind, Read, Write};
 use std::os::unix::net::UnixStream;
 

@@ -23,13 +23,6 @@
 //! Man pages worth reading: shm_overview(7), shm_open(3), posix_fallocate(3), mmap(2)
 //! (MAP_SHARED vs MAP_PRIVATE, SIGBUS), sem_overview(7), sem_init(3), proc_pid_maps(5).
 
-#[cfg(not(target_os = "linux"))]
-compile_error!(
-    "ipc_shm is Linux-only: it relies on /dev/shm, posix_fallocate on shared memory, \
-     process-shared unnamed semaphores (macOS has none) and PR_SET_PDEATHSIG. memmap2 and the \
-     atomics section carry over to other Unixes."
-);
-
 use std::cell::UnsafeCell;
 use std::fs::File;
 use std::mem::size_of;

@@ -19,13 +19,6 @@
 //! Man pages worth reading: flock(2) (locks belong to the open file description), open(2)
 //! (O_EXCL, O_NOFOLLOW), fork(2).
 
-#[cfg(not(target_os = "linux"))]
-compile_error!(
-    "lock_demo is Linux-only as written: it forks with nix and uses PR_SET_PDEATHSIG. The \
-     threads section and fs2's flock work on macOS and the BSDs too; replace the forks with \
-     std::process::Command there."
-);
-
 use std::fs::{File, OpenOptions};
 use std::io::{self, ErrorKind, Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::OpenOptionsExt;

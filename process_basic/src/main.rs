@@ -23,13 +23,6 @@
 //! Man pages worth reading: fork(2), waitpid(2), wait(2) for the status macros, prctl(2) for
 //! PR_SET_PDEATHSIG, _exit(2).
 
-#[cfg(not(target_os = "linux"))]
-compile_error!(
-    "process_basic is Linux-only: it uses PR_SET_PDEATHSIG through nix. On macOS or the BSDs, \
-     section 4's std::process::Command works as shown; the fork sections need another way to \
-     stop orphans (kqueue's NOTE_EXIT on the parent)."
-);
-
 use std::io::{self, Write};
 use std::process::Command;
 
