@@ -1,10 +1,18 @@
-//! `cargo xtask bless`: write the examples' current output as their golden files.
+//! `cargo xtask bless`: write the examples' golden files from their output.
 //!
-//! The new golden file keeps the old one's placeholders and unordered blocks wherever they still
-//! match the new output; changed lines are written literally. The example runs several times and
-//! the new file must match every run: when runs differ in a way the file cannot express (a new
-//! line whose order varies, a new value that changes), bless refuses and shows the difference,
-//! rather than freezing one random order into the golden file.
+//! Each example runs several times (`--repeat`, default 3), in turn plain, pinned to one CPU and
+//! with every CPU busy, so that output whose order or values can vary has a chance to vary.
+//! Then, for each stream, the first of these that matches every run is written:
+//!
+//! 1. the existing golden file, unchanged;
+//! 2. the existing file with its placeholders and blocks kept where they still match, and
+//!    changed lines written as they were printed;
+//! 3. a file inferred from the runs alone ([`crate::infer`]): literal where every run agrees,
+//!    placeholders where values differ, `[interleaved]` or `[unordered]` blocks where the order
+//!    does.
+//!
+//! When none matches every run, bless refuses and says why, rather than freezing one random
+//! order into the golden file. It also refuses a run that fails or leaves something behind.
 
 use std::fs;
 use std::path::Path;
@@ -15,41 +23,40 @@ use similar::{Algorithm, DiffTag, capture_diff_slices};
 use crate::check::{describe_leftover, load_golden};
 use crate::cli::Options;
 use crate::conditions::Condition;
-use crate::execute::{Job, Record, run_all};
-use crate::golden::{BLOCK_END, BLOCK_START, Golden, Item, lines};
+use crate::execute::Record;
+use crate::golden::{Golden, Item, lines};
+use crate::infer::infer;
 use crate::matcher::{Outcome as MatchOutcome, match_output};
+use crate::pipeline::{Plan, Session};
 use crate::runner::{Ending, describe_status};
-use crate::view::{Origin, explain_mismatch, render};
-use crate::workspace::{Example, Workspace, build};
+use crate::view::{explain_mismatch, render};
+use crate::workspace::Example;
 
-/// Runs per example when `--repeat` is not given: enough to catch most varying output.
+/// Runs per example when `--repeat` is not given: one under each condition.
 const DEFAULT_RUNS: u32 = 3;
 
 /// Returns whether every named example was blessed.
 pub fn bless(options: &Options, names: &[String]) -> Result<bool> {
-    let workspace = Workspace::discover()?;
-    let examples = workspace.select(names)?;
-    let binaries = build(&workspace.root, &examples)?;
-    let isolation = options.isolation.resolve();
+    let session = Session::prepare(options, names)?;
     let repeat = options.repeat.unwrap_or(DEFAULT_RUNS);
-    let jobs = examples
+    let cycle = [Condition::Plain, Condition::OneCpu, Condition::Busy];
+    let plan: Plan = cycle
         .iter()
         .enumerate()
-        .flat_map(|(i, e)| {
-            let binary = &binaries[&e.name];
-            (1..=repeat).map(move |run| Job {
-                example: i,
-                run,
-                program: binary.clone(),
-                args: Vec::new(),
-                condition: Condition::Plain,
-            })
+        .map(|(i, &c)| {
+            (
+                c,
+                (1..=repeat)
+                    .filter(|r| (*r as usize - 1) % 3 == i)
+                    .collect(),
+            )
         })
-        .collect::<Vec<_>>();
-    let records = run_all(jobs, options.jobs, options.timeout, &isolation)?;
+        .filter(|(_, runs): &(Condition, Vec<u32>)| !runs.is_empty())
+        .collect();
+    let records = session.run(&plan, options)?;
 
     let mut all_blessed = true;
-    for (index, example) in examples.iter().enumerate() {
+    for (index, example) in session.examples.iter().enumerate() {
         let runs: Vec<&Record> = records.iter().filter(|r| r.example == index).collect();
         match bless_example(example, &runs) {
             Ok(message) => println!("{}: {message}", example.name),
@@ -133,32 +140,69 @@ fn bless_stream(path: &Path, outputs: &[String], required: bool) -> Result<Strin
         }
         return Ok(format!("no {name} (nothing printed)"));
     }
-    let first = lines(&outputs[0]);
-    let text = merge(old.as_ref(), &first);
-    let golden = Golden::parse(&text).with_context(|| {
-        format!(
-            "the output cannot be written as a golden file literally; edit {} by hand",
-            path.display()
-        )
-    })?;
-    for (i, output) in outputs.iter().enumerate() {
-        let output = lines(output);
-        if match_output(&golden, &output) != MatchOutcome::Match {
-            anyhow::bail!(
-                "run 1 and run {} differ in a way {name} cannot express; mark lines whose order \
-                 varies with {BLOCK_START} ... {BLOCK_END} and values that change with [..] or \
-                 [NAME], then bless again:\n{}",
-                i + 1,
-                explain_mismatch(&golden, &output)
-            );
+    let runs: Vec<Vec<&str>> = outputs.iter().map(|o| lines(o)).collect();
+    let fits = |golden: &Golden| {
+        runs.iter()
+            .all(|run| matches!(match_output(golden, run), MatchOutcome::Match(_)))
+    };
+    if let Some(old) = &old
+        && fits(old)
+    {
+        return Ok(format!(
+            "{name} unchanged (it matches all {} runs)",
+            runs.len()
+        ));
+    }
+    let mut tried = Vec::new();
+    if let Some(old) = &old {
+        tried.push((
+            "kept its placeholders and blocks",
+            Ok(merge(Some(old), &runs[0])),
+        ));
+    }
+    tried.push(("inferred from the runs", infer(&runs)));
+    let mut why = Vec::new();
+    for (how, text) in tried {
+        let text = match text {
+            Ok(text) => text,
+            Err(e) => {
+                why.push(format!("{how}: {e}"));
+                continue;
+            }
+        };
+        let golden = match Golden::parse(&text) {
+            Ok(golden) => golden,
+            Err(e) => {
+                why.push(format!(
+                    "{how}: the text cannot be read back as a golden file ({e})"
+                ));
+                continue;
+            }
+        };
+        if let Some((r, run)) = runs
+            .iter()
+            .enumerate()
+            .find(|(_, run)| !matches!(match_output(&golden, run), MatchOutcome::Match(_)))
+        {
+            why.push(format!(
+                "{how}: it does not match run {}:\n{}",
+                r + 1,
+                explain_mismatch(&golden, run)
+            ));
+            continue;
         }
+        fs::write(path, &text).with_context(|| format!("cannot write {}", path.display()))?;
+        return Ok(format!(
+            "{name} written, {how} ({} lines; matches all {} runs)",
+            text.lines().count(),
+            runs.len()
+        ));
     }
-    let old_text = fs::read_to_string(path).unwrap_or_default();
-    if old_text == text {
-        return Ok(format!("{name} unchanged"));
-    }
-    fs::write(path, &text).with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(format!("{name} written ({} lines)", first.len()))
+    anyhow::bail!(
+        "no golden file matches every run; mark lines whose order varies with blocks and values \
+         that change with placeholders by hand, then bless again:\n{}",
+        why.join("\n")
+    )
 }
 
 /// A golden text for `output` that reuses `old`'s patterns where they still match.
@@ -166,7 +210,7 @@ pub fn merge(old: Option<&Golden>, output: &[&str]) -> String {
     let Some(old) = old else {
         return output.iter().map(|l| format!("{l}\n")).collect();
     };
-    let view = render(old, output);
+    let (view, _) = render(old, output);
     let view_text: Vec<&str> = view.iter().map(|v| v.text.as_str()).collect();
     let ops = capture_diff_slices(Algorithm::Myers, &view_text, output);
 
@@ -175,10 +219,9 @@ pub fn merge(old: Option<&Golden>, output: &[&str]) -> String {
     for op in &ops {
         let (tag, old_range, _) = op.as_tag_tuple();
         for v in &view[old_range] {
-            if let Origin::Block(i) = v.origin
-                && (tag != DiffTag::Equal || !v.matched)
+            if !matches!(old.items[v.item], Item::Line(_)) && (tag != DiffTag::Equal || !v.matched)
             {
-                block_kept[i] = false;
+                block_kept[v.item] = false;
             }
         }
     }
@@ -197,22 +240,14 @@ pub fn merge(old: Option<&Golden>, output: &[&str]) -> String {
             }
             DiffTag::Equal => {
                 for (v, line) in view[old_range].iter().zip(&output[new_range]) {
-                    match (v.origin, &old.items[origin_index(v.origin)]) {
-                        (Origin::Line(_), Item::Line(pattern)) if v.matched => {
-                            text.push_str(&pattern.source);
-                            text.push('\n');
-                        }
-                        (Origin::Block(i), Item::Unordered(patterns)) if block_kept[i] => {
-                            if !emitted_block[i] {
-                                emitted_block[i] = true;
-                                text.push_str(BLOCK_START);
-                                text.push('\n');
-                                for p in patterns {
-                                    text.push_str(&p.source);
-                                    text.push('\n');
-                                }
-                                text.push_str(BLOCK_END);
-                                text.push('\n');
+                    match &old.items[v.item] {
+                        item @ Item::Line(_) if v.matched => text.push_str(&item.to_text()),
+                        item @ (Item::Unordered(_) | Item::Interleaved(_))
+                            if block_kept[v.item] =>
+                        {
+                            if !emitted_block[v.item] {
+                                emitted_block[v.item] = true;
+                                text.push_str(&item.to_text());
                             }
                         }
                         _ => {
@@ -225,12 +260,6 @@ pub fn merge(old: Option<&Golden>, output: &[&str]) -> String {
         }
     }
     text
-}
-
-fn origin_index(origin: Origin) -> usize {
-    match origin {
-        Origin::Line(i) | Origin::Block(i) => i,
-    }
 }
 
 #[cfg(test)]

@@ -22,6 +22,9 @@ options:
   --timeout SECS     time limit for one run of an example (default 5)
   --repeat N         runs of each example (default: 1 for verify, 3 for bless)
   --jobs N           runs at the same time (default: the number of CPUs)
+  --stress           verify: also run each example pinned to one CPU and with every CPU
+                     busy, --repeat times each (default 10), to find output that passes
+                     only by luck of the scheduler
   --isolation MODE   auto (default): each run in its own IPC and mount namespaces where the
                      kernel allows it; none: runs share this machine's IPC objects
   -h, --help         this text";
@@ -33,6 +36,8 @@ pub struct Options {
     pub repeat: Option<u32>,
     pub jobs: usize,
     pub isolation: IsolationChoice,
+    /// verify: also run under the conditions that change the scheduling.
+    pub stress: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,6 +99,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String
         repeat: None,
         jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
         isolation: IsolationChoice::Auto,
+        stress: false,
     };
     let mut names = Vec::new();
     while let Some(arg) = args.next().transpose()? {
@@ -123,6 +129,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String
         };
         match flag.as_str() {
             "-h" | "--help" => return Ok(Command::Help),
+            "--stress" if command == "verify" => options.stress = true,
             "--timeout" => options.timeout = parse_timeout(&value()?)?,
             "--repeat" => options.repeat = Some(parse_count("--repeat", &value()?)?),
             "--jobs" => options.jobs = parse_count("--jobs", &value()?)? as usize,

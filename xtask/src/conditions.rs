@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use nix::sched::CpuSet;
+
 use crate::runner::{Spec, StdoutMode};
 use crate::sandbox::Isolation;
 
@@ -18,6 +20,12 @@ pub enum Condition {
     /// No room left in /dev/shm (a full container's): the example must pass as usual or fail
     /// with one line on stderr, never die of a signal such as SIGBUS.
     FullShm,
+    /// Pinned to one CPU: threads and processes take turns instead of running side by side.
+    /// Judged like a plain run.
+    OneCpu,
+    /// Every CPU kept busy by a spinning process: the example competes for its time slices.
+    /// Judged like a plain run.
+    Busy,
 }
 
 impl Condition {
@@ -30,16 +38,36 @@ impl Condition {
         conditions
     }
 
-    /// Sets up `spec` for this condition.
+    /// The conditions that change the scheduling (`verify --stress`, and bless's runs).
+    pub fn stress() -> Vec<Condition> {
+        vec![Condition::OneCpu, Condition::Busy]
+    }
+
+    /// Whether the output must match the golden file, as in a plain run.
+    pub fn judged_as_plain(self) -> bool {
+        matches!(self, Condition::Plain | Condition::OneCpu | Condition::Busy)
+    }
+
+    /// Sets up `spec` for this condition. [`Condition::Busy`] also needs [`crate::spin`]
+    /// running while the run goes on.
     pub fn apply(self, spec: &mut Spec) {
         spec.stdout = match self {
             Condition::ClosedStdout => StdoutMode::CloseAfterLines(1),
             Condition::FullStdout => StdoutMode::DevFull,
-            Condition::Plain | Condition::FullShm => StdoutMode::Capture,
+            _ => StdoutMode::Capture,
         };
         spec.full_shm = self == Condition::FullShm;
-        spec.stops_early = self != Condition::Plain;
+        spec.stops_early = !self.judged_as_plain();
+        spec.cpu = (self == Condition::OneCpu).then(first_cpu);
     }
+}
+
+/// The first CPU this process may run on (CPU 0 is not always one of them).
+fn first_cpu() -> usize {
+    nix::sched::sched_getaffinity(nix::unistd::Pid::from_raw(0))
+        .ok()
+        .and_then(|set| (0..CpuSet::count()).find(|&cpu| set.is_set(cpu).unwrap_or(false)))
+        .unwrap_or(0)
 }
 
 impl fmt::Display for Condition {
@@ -49,6 +77,8 @@ impl fmt::Display for Condition {
             Condition::ClosedStdout => "stdout closed after 1 line",
             Condition::FullStdout => "stdout on /dev/full",
             Condition::FullShm => "/dev/shm full",
+            Condition::OneCpu => "pinned to one CPU",
+            Condition::Busy => "every CPU busy",
         })
     }
 }

@@ -113,6 +113,7 @@ fn run_one(
         stdout: StdoutMode::Capture,
         full_shm: false,
         stops_early: false,
+        cpu: None,
     };
     job.condition.apply(&mut spec);
     let outcome = runner::run(&spec);

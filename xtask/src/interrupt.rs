@@ -33,6 +33,8 @@ pub struct Registry {
     runs: BTreeMap<i32, RunEntry>,
     /// Processes that clean up after themselves: they get the signal and time to exit.
     forwarded: Vec<Pid>,
+    /// Processes of verify's own that no run may claim (the spinners of `--stress`).
+    helpers: Vec<i32>,
 }
 
 struct RunEntry {
@@ -44,6 +46,7 @@ static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
     interrupted: None,
     runs: BTreeMap::new(),
     forwarded: Vec::new(),
+    helpers: Vec::new(),
 });
 
 /// The registry, locked. A panic elsewhere must not stop Ctrl-C from cleaning up.
@@ -70,6 +73,18 @@ impl Registry {
     /// Whether `pid` leads one of the runs in progress (the process xtask started for it).
     pub fn is_run_leader(&self, pid: i32) -> bool {
         self.runs.contains_key(&pid)
+    }
+
+    pub fn add_helper(&mut self, pid: Pid) {
+        self.helpers.push(pid.as_raw());
+    }
+
+    pub fn remove_helper(&mut self, pid: Pid) {
+        self.helpers.retain(|p| *p != pid.as_raw());
+    }
+
+    pub fn is_helper(&self, pid: i32) -> bool {
+        self.helpers.contains(&pid)
     }
 
     pub fn add_forwarded(&mut self, pid: Pid) {

@@ -10,13 +10,16 @@ mod cli;
 mod conditions;
 mod execute;
 mod golden;
+mod infer;
 mod interrupt;
 mod ipc_objects;
 mod matcher;
+mod pipeline;
 mod procs;
 mod runner;
 mod sandbox;
 mod single;
+mod spin;
 mod tidy;
 mod verify;
 mod view;
@@ -29,8 +32,10 @@ use cli::Command;
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     // The sandbox launcher must enter its namespaces while it has one thread: first of all.
-    if args.first().map(String::as_str) == Some(sandbox::LAUNCHER_COMMAND) {
-        sandbox::launcher_main(&args[1..]);
+    match args.first().map(String::as_str) {
+        Some(sandbox::LAUNCHER_COMMAND) => sandbox::launcher_main(&args[1..]),
+        Some(spin::SPIN_COMMAND) => spin::spin_main(),
+        _ => {}
     }
     if let Err(e) = interrupt::install() {
         eprintln!("error: cannot set up the handling of Ctrl-C: {e}");

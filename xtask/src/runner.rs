@@ -22,6 +22,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
+use nix::sched::{CpuSet, sched_setaffinity};
 use nix::sys::signal::{Signal, kill, killpg};
 use nix::sys::wait::waitpid;
 use nix::unistd::Pid;
@@ -44,6 +45,8 @@ pub struct Spec {
     pub stdout: StdoutMode,
     /// Run with no room in /dev/shm (needs namespaces; ignored without).
     pub full_shm: bool,
+    /// Pin the run, and so everything it starts, to this CPU.
+    pub cpu: Option<usize>,
     /// The run is expected to stop early, on an error: its children may outlive it by a
     /// moment (until their parent-death signal arrives) and are left for init to reap, as
     /// they would be outside verify. Only those still running after [`SETTLE`] count.
@@ -165,7 +168,11 @@ fn run_inner(spec: &Spec, start: Instant) -> io::Result<Outcome> {
         .env("LC_ALL", "C")
         .env("TMPDIR", &tmp)
         .current_dir(&work)
-        .stdin(Stdio::null())
+        .stdin(match spec.isolation {
+            // The launcher waits for end of file here before it starts the program.
+            Isolation::Namespaces { .. } => Stdio::piped(),
+            Isolation::Shared { .. } => Stdio::null(),
+        })
         .stdout(match spec.stdout {
             StdoutMode::DevFull => {
                 Stdio::from(fs::OpenOptions::new().write(true).open("/dev/full")?)
@@ -174,6 +181,19 @@ fn run_inner(spec: &Spec, start: Instant) -> io::Result<Outcome> {
         })
         .stderr(Stdio::piped())
         .process_group(0);
+    if let Some(cpu) = spec.cpu {
+        let mut set = CpuSet::new();
+        set.set(cpu)
+            .map_err(|e| io::Error::other(format!("no CPU {cpu} to pin the run to: {e}")))?;
+        // Safety: the closure runs in the forked child before exec and makes one
+        // async-signal-safe system call on a set prepared before the fork; it allocates
+        // nothing and takes no lock. The affinity passes to everything the program starts.
+        unsafe {
+            command.pre_exec(move || {
+                sched_setaffinity(Pid::from_raw(0), &set).map_err(io::Error::from)
+            });
+        }
+    }
 
     let mut child = {
         // Spawn and register under one lock: Ctrl-C in between would otherwise miss this run.
@@ -191,7 +211,26 @@ fn run_inner(spec: &Spec, start: Instant) -> io::Result<Outcome> {
         child
     };
     let leader = pid_of(&child);
-    let result = watch(spec, &mut child, leader, dir.path(), start);
+    let namespace = match child.stdin.take() {
+        Some(go) => hold_namespace(leader, dir.path(), go, start + spec.timeout),
+        None => Ok(None),
+    };
+    let result = namespace.and_then(|namespace| {
+        let outcome = watch(
+            spec,
+            &mut child,
+            leader,
+            dir.path(),
+            start,
+            namespace.as_ref(),
+        );
+        // The namespace is let go only now that every process of the run is gone.
+        drop(namespace);
+        outcome
+    });
+    // The leader was left unreaped, so that its PID (and group ID) could not be reused while
+    // the run's processes were being killed by them: reap it now.
+    let _ = waitpid(leader, None);
     interrupt::registry().remove_run(leader);
     let mut outcome = result?;
     for (folder, wrap) in [
@@ -205,6 +244,59 @@ fn run_inner(spec: &Spec, start: Instant) -> io::Result<Outcome> {
     Ok(outcome)
 }
 
+/// A run's IPC namespace, held open for as long as the run is checked.
+struct Namespace {
+    inode: u64,
+    _handle: fs::File,
+}
+
+/// Waits for the launcher to report its namespace, opens it, and lets the launcher go on (by
+/// closing `go`, its stdin). `None` when the launcher failed before it got that far (its report
+/// says why).
+fn hold_namespace(
+    leader: Pid,
+    dir: &Path,
+    go: std::process::ChildStdin,
+    deadline: Instant,
+) -> io::Result<Option<Namespace>> {
+    loop {
+        let report = Report::read(dir)?;
+        if let Some(inode) = report.ipc_ns {
+            let handle = fs::File::open(format!("/proc/{leader}/ns/ipc"))?;
+            let link = fs::read_link(format!("/proc/{leader}/ns/ipc"))?;
+            if !link.to_string_lossy().contains(&format!("[{inode}]")) {
+                return Err(io::Error::other(format!(
+                    "the launcher reported namespace {inode} but is in {}",
+                    link.display()
+                )));
+            }
+            drop(go);
+            return Ok(Some(Namespace {
+                inode,
+                _handle: handle,
+            }));
+        }
+        if report.error.is_some() || Instant::now() > deadline {
+            drop(go);
+            return Ok(None);
+        }
+        // Has the launcher exited without a word? Then there is nothing to hold.
+        match nix::sys::wait::waitid(
+            nix::sys::wait::Id::Pid(leader),
+            nix::sys::wait::WaitPidFlag::WEXITED
+                | nix::sys::wait::WaitPidFlag::WNOHANG
+                | nix::sys::wait::WaitPidFlag::WNOWAIT,
+        ) {
+            Ok(nix::sys::wait::WaitStatus::StillAlive) => {}
+            _ => {
+                drop(go);
+                return Ok(None);
+            }
+        }
+        thread::sleep(Duration::from_micros(200));
+    }
+}
+
 /// Everything between spawning the run's first process and its last one being gone.
 fn watch(
     spec: &Spec,
@@ -212,7 +304,9 @@ fn watch(
     leader: Pid,
     dir: &Path,
     start: Instant,
+    namespace: Option<&Namespace>,
 ) -> io::Result<Outcome> {
+    let ipc_ns = namespace.map(|n| n.inode);
     let (tx, rx) = mpsc::channel();
     let stdout_mode = spec.stdout;
     let readers = [
@@ -277,14 +371,14 @@ fn watch(
                 main_at_timeout = main_ending(spec, exit, &report);
                 // Name what was still running before it is gone; the main process is not a
                 // leftover, it is what timed out.
-                let found = descendants(leader, report.ipc_ns)?;
+                let found = descendants(leader, ipc_ns)?;
                 leftovers.extend(
                     found
                         .iter()
                         .filter(|p| p.pid != leader.as_raw() && p.ppid != leader.as_raw())
                         .map(as_leftover),
                 );
-                kill_everything(leader, report.ipc_ns)?;
+                kill_everything(leader, ipc_ns)?;
             }
             Err(_) => break,
         }
@@ -294,18 +388,18 @@ fn watch(
 
     let report = report_of(spec, dir)?;
     if !timed_out {
-        let mut found = descendants(leader, report.ipc_ns)?;
+        let mut found = descendants(leader, ipc_ns)?;
         if spec.stops_early {
             let settled = Instant::now() + SETTLE;
             while found.iter().any(|p| !p.is_zombie()) && Instant::now() < settled {
                 thread::sleep(Duration::from_millis(5));
-                found = descendants(leader, report.ipc_ns)?;
+                found = descendants(leader, ipc_ns)?;
             }
             found.retain(|p| !p.is_zombie());
         }
         leftovers.extend(found.iter().map(as_leftover));
     }
-    kill_everything(leader, report.ipc_ns)?;
+    kill_everything(leader, ipc_ns)?;
 
     let ending = if timed_out {
         Ending::TimedOut {
@@ -361,14 +455,30 @@ fn spawn_thread(
         .map(drop)
 }
 
-/// Waits for the run's main process and reaps it.
+/// Waits for the run's main process to end, without reaping it (`WNOWAIT`): until it is reaped
+/// at the very end, its PID, which is also the run's process group ID, cannot be given to
+/// another process, so killing by it cannot hit anything else.
 fn wait_for(pid: Pid) -> io::Result<ExitStatus> {
     loop {
-        let mut status = 0;
-        // Safety: waitpid writes one int through a pointer to a live local.
-        let r = unsafe { libc::waitpid(pid.as_raw(), &mut status, 0) };
-        if r == pid.as_raw() {
-            return Ok(ExitStatus::from_raw(status));
+        // Safety: an all-zero siginfo_t is a valid value for waitid to fill in.
+        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        // Safety: waitid writes one siginfo_t through a pointer to a live local.
+        let r = unsafe {
+            libc::waitid(
+                libc::P_PID,
+                pid.as_raw() as libc::id_t,
+                &mut info,
+                libc::WEXITED | libc::WNOWAIT,
+            )
+        };
+        if r == 0 {
+            // Safety: after a successful waitid with WEXITED, si_status is set.
+            let status = unsafe { info.si_status() };
+            return Ok(ExitStatus::from_raw(match info.si_code {
+                libc::CLD_EXITED => (status & 0xff) << 8,
+                libc::CLD_DUMPED => status | 0x80,
+                _ => status,
+            }));
         }
         let e = io::Error::last_os_error();
         if e.kind() != io::ErrorKind::Interrupted {
@@ -427,7 +537,8 @@ fn descendants(leader: Pid, ipc_ns: Option<u64>) -> io::Result<Vec<Proc>> {
                 || (ipc_ns.is_some() && p.ipc_ns == ipc_ns)
                 || (p.ppid == me
                     && !registry.is_run_leader(p.pid)
-                    && !registry.is_run_leader(p.pgrp)))
+                    && !registry.is_run_leader(p.pgrp)
+                    && !registry.is_helper(p.pid)))
     })
 }
 
@@ -504,6 +615,7 @@ mod tests {
             stdout: StdoutMode::Capture,
             full_shm: false,
             stops_early: false,
+            cpu: None,
         })
     }
 
@@ -660,6 +772,7 @@ mod tests {
             stdout: StdoutMode::Capture,
             full_shm: false,
             stops_early: false,
+            cpu: None,
         });
         assert!(
             matches!(&o.ending, Ending::NotRun(why) if why.starts_with("cannot start /nonexistent/program")),

@@ -10,7 +10,11 @@
 //!    first when not root), makes every mount private so nothing propagates back, mounts an
 //!    empty tmpfs on `/dev/shm` and an mqueue file system on `RUNDIR/mqueue`;
 //! 2. writes the namespace's inode to `RUNDIR/report` (so that every process of the run can be
-//!    found later, even one that left the process group) and starts the program;
+//!    found later, even one that left the process group), waits until verify has opened the
+//!    namespace (end of file on the launcher's stdin), and starts the program, with stdin from
+//!    `/dev/null`. Verify keeps the namespace open until the run is over: a namespace's inode
+//!    number is reused once it is gone, and verify must never take another run's processes for
+//!    this one's;
 //! 3. once the program has exited, lists what is left in the namespace (`/dev/shm`, the queues,
 //!    `/proc/sysvipc`), writes it and the program's exit status to the report, and exits.
 //!
@@ -249,8 +253,10 @@ fn enter(user: bool, run_dir: &Path, full_shm: bool) -> Result<()> {
 fn launch(run_dir: &Path, program: &str, args: &[String]) -> Result<()> {
     let ns = procs::ipc_namespace("self").context("cannot read /proc/self/ns/ipc")?;
     append(run_dir, &format!("ns {ns}"))?;
+    // Verify closes our stdin once it holds the namespace; an error means the same to us.
+    let _ = io::Read::read_to_end(&mut io::stdin(), &mut Vec::new());
     let mut command = Command::new(program);
-    command.args(args);
+    command.args(args).stdin(Stdio::null());
     // Safety: the closure runs in the forked child before exec and makes one async-signal-safe
     // system call with constant arguments; it allocates nothing and takes no lock.
     unsafe {

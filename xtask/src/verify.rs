@@ -7,59 +7,59 @@ use anyhow::Result;
 use crate::check::{Expectation, describe_leftover, judge, seconds};
 use crate::cli::Options;
 use crate::conditions::Condition;
-use crate::execute::{Job, Record, run_all};
-use crate::workspace::{Workspace, build};
+use crate::execute::Record;
+use crate::pipeline::{Plan, Session};
+
+/// Runs of each scheduling condition with `--stress` when `--repeat` is not given: a full
+/// stress pass of all six examples stays well under 30 s on a two-CPU machine.
+const DEFAULT_STRESS_REPEAT: u32 = 10;
 
 /// Returns whether every example passed.
 pub fn verify(options: &Options, names: &[String]) -> Result<bool> {
-    let workspace = Workspace::discover()?;
-    workspace.check_golden_files()?;
-    let examples = workspace.select(names)?;
+    let session = Session::prepare(options, names)?;
+    session.workspace.check_golden_files()?;
+    let examples = &session.examples;
     let expectations = examples
         .iter()
         .map(Expectation::load)
         .collect::<Result<Vec<_>>>()?;
-    let binaries = build(&workspace.root, &examples)?;
-    let isolation = options.isolation.resolve();
     let repeat = options.repeat.unwrap_or(1);
+    let mut plan: Plan = vec![(Condition::Plain, (1..=repeat).collect())];
+    plan.extend(
+        Condition::robustness(&session.isolation)
+            .into_iter()
+            .map(|c| (c, vec![1])),
+    );
+    let stress_repeat = options.repeat.unwrap_or(DEFAULT_STRESS_REPEAT);
+    if options.stress {
+        plan[0].1 = (1..=stress_repeat).collect();
+        plan.extend(
+            Condition::stress()
+                .into_iter()
+                .map(|c| (c, (1..=stress_repeat).collect())),
+        );
+    }
 
     println!(
-        "verify: {} example{}, {} run{} each, timeout {}, {} at a time",
+        "verify: {} example{}, timeout {}, {} at a time",
         examples.len(),
         plural(examples.len()),
-        repeat,
-        plural(repeat as usize),
         seconds(options.timeout),
         options.jobs
     );
+    let conditions: Vec<String> = plan
+        .iter()
+        .map(|(c, runs)| format!("{c} x{}", runs.len()))
+        .collect();
+    println!("runs: {}", conditions.join(", "));
     println!(
         "checks: stdout, stderr, exit status, every process started, TMPDIR, working directory, \
          IPC objects"
     );
-    println!("isolation: {}", isolation.describe());
+    println!("isolation: {}", session.isolation.describe());
     println!();
 
-    let mut plan = vec![(Condition::Plain, repeat)];
-    plan.extend(
-        Condition::robustness(&isolation)
-            .into_iter()
-            .map(|c| (c, 1)),
-    );
-    let mut jobs = Vec::new();
-    for &(condition, count) in &plan {
-        for run in 1..=count {
-            for (example, e) in examples.iter().enumerate() {
-                jobs.push(Job {
-                    example,
-                    run,
-                    program: binaries[&e.name].clone(),
-                    args: Vec::new(),
-                    condition,
-                });
-            }
-        }
-    }
-    let records = run_all(jobs, options.jobs, options.timeout, &isolation)?;
+    let records = session.run(&plan, options)?;
     let mut warnings = Vec::new();
 
     let mut failed_examples = Vec::new();
@@ -100,11 +100,13 @@ pub fn verify(options: &Options, names: &[String]) -> Result<bool> {
             .filter(|r| r.condition == Condition::Plain)
             .map(|r| r.outcome.elapsed)
             .collect();
-        let also: Vec<String> = plan[1..].iter().map(|(c, _)| c.to_string()).collect();
-        let also = if also.is_empty() {
-            String::new()
+        let also = if plan.len() > 1 {
+            format!(
+                "; and {} more runs under other conditions",
+                runs.len() - times.len()
+            )
         } else {
-            format!("; also under: {}", also.join(", "))
+            String::new()
         };
         let failed_runs: usize = failures.iter().map(|(_, r, _)| r.len()).sum();
         if failures.is_empty() {
@@ -123,7 +125,7 @@ pub fn verify(options: &Options, names: &[String]) -> Result<bool> {
                 let planned = plan
                     .iter()
                     .find(|(c, _)| *c == condition)
-                    .map_or(1, |(_, n)| *n);
+                    .map_or(1, |(_, runs)| runs.len() as u32);
                 let heading = match condition {
                     Condition::Plain => example.name.clone(),
                     other => format!("{}, {other}", example.name),

@@ -1,93 +1,105 @@
 //! Showing a golden file the way the output would look if it matched, for diffs and for bless.
 //!
-//! Each golden line that matches the output line it is aligned with is shown as that output line;
-//! the rest are shown as written. A line diff between this view and the output then shows only
-//! the lines that really differ, not every line with a placeholder in it.
+//! Derived from the matcher's result: the output lines it placed are shown as they are, with
+//! the golden item each went to; after the point where the match stopped, each golden line that
+//! accepts the output line in the same position on its own is shown as that output line, the
+//! rest as written. A line diff between this view and the output then shows only the lines that
+//! really differ, not every line with a placeholder in it.
 
 use std::time::Duration;
 
 use similar::{Algorithm, TextDiff};
 
-use crate::golden::{Golden, Item, Pattern};
-use crate::matcher::{assign_block, line_matches, placeholder_conflict};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Origin {
-    /// Golden item `index`, a single line.
-    Line(usize),
-    /// Golden item `index`, an unordered block.
-    Block(usize),
-}
+use crate::golden::{Golden, Pattern};
+use crate::matcher::{Failure, Outcome, Slot, line_matches, match_output};
 
 #[derive(Debug, Clone)]
 pub struct ViewLine {
     pub text: String,
-    pub origin: Origin,
+    /// The golden item the line stands for.
+    pub item: usize,
     /// The golden line matched the output line shown.
     pub matched: bool,
 }
 
-pub fn render(golden: &Golden, output: &[&str]) -> Vec<ViewLine> {
-    let mut view = Vec::new();
-    let mut cursor = 0;
-    for (index, item) in golden.items.iter().enumerate() {
-        match item {
-            Item::Line(pattern) => {
-                let line = output.get(cursor).copied();
-                let matched = line.is_some_and(|l| line_matches(pattern, l));
-                view.push(ViewLine {
-                    text: if matched {
-                        line.unwrap_or_default()
-                    } else {
-                        &pattern.source
-                    }
-                    .to_string(),
-                    origin: Origin::Line(index),
-                    matched,
-                });
-                cursor += 1;
-            }
-            Item::Unordered(patterns) => {
-                let end = (cursor + patterns.len()).min(output.len());
-                render_block(patterns, &output[cursor.min(end)..end], index, &mut view);
-                cursor += patterns.len();
-            }
-        }
-    }
+/// The view of `golden` against `output`, and the matcher's result it came from.
+pub fn render(golden: &Golden, output: &[&str]) -> (Vec<ViewLine>, Outcome) {
+    let outcome = match_output(golden, output);
+    let view = match &outcome {
+        Outcome::Match(assignment) => placed(output, &assignment.slots),
+        Outcome::Mismatch(failure) => view_of_failure(golden, output, failure),
+        Outcome::GaveUp => aligned(golden, output, &[]),
+    };
+    (view, outcome)
+}
+
+fn placed(output: &[&str], slots: &[Slot]) -> Vec<ViewLine> {
+    slots
+        .iter()
+        .zip(output)
+        .map(|(slot, line)| ViewLine {
+            text: line.to_string(),
+            item: slot.item,
+            matched: true,
+        })
+        .collect()
+}
+
+fn view_of_failure(golden: &Golden, output: &[&str], failure: &Failure) -> Vec<ViewLine> {
+    let mut view = placed(output, &failure.slots);
+    view.extend(aligned(golden, &output[view.len()..], &failure.slots));
     view
 }
 
-fn render_block(patterns: &[Pattern], lines: &[&str], index: usize, view: &mut Vec<ViewLine>) {
-    let origin = Origin::Block(index);
-    if lines.len() == patterns.len() && assign_block(patterns, lines).is_some() {
-        view.extend(lines.iter().map(|l| ViewLine {
-            text: l.to_string(),
-            origin,
-            matched: true,
-        }));
-        return;
-    }
-    // No full assignment: show the lines some pattern accepts, then the patterns left over.
-    let mut used = vec![false; patterns.len()];
-    for line in lines {
-        let found = (0..patterns.len()).find(|&p| !used[p] && line_matches(&patterns[p], line));
-        if let Some(p) = found {
-            used[p] = true;
-            view.push(ViewLine {
-                text: line.to_string(),
-                origin,
-                matched: true,
-            });
+/// The golden patterns no slot took, in file order, each shown as the output line in its
+/// position if it accepts that line on its own.
+fn aligned(golden: &Golden, output: &[&str], taken: &[Slot]) -> Vec<ViewLine> {
+    let mut left: Vec<(usize, &Pattern)> = Vec::new();
+    for (i, item) in golden.items.iter().enumerate() {
+        for (stream, index, pattern) in positions(item) {
+            let slot = Slot {
+                item: i,
+                stream,
+                index,
+            };
+            if !taken.contains(&slot) {
+                left.push((i, pattern));
+            }
         }
     }
-    for (p, pattern) in patterns.iter().enumerate() {
-        if !used[p] {
-            view.push(ViewLine {
-                text: pattern.source.clone(),
-                origin,
-                matched: false,
-            });
-        }
+    left.iter()
+        .enumerate()
+        .map(|(cursor, (item, pattern))| {
+            let line = output.get(cursor).copied();
+            let matched = line.is_some_and(|l| line_matches(pattern, l));
+            ViewLine {
+                text: if matched {
+                    line.unwrap_or_default().to_string()
+                } else {
+                    pattern.source.clone()
+                },
+                item: *item,
+                matched,
+            }
+        })
+        .collect()
+}
+
+/// Each pattern of an item with its stream and index, as the matcher's slots name them.
+fn positions(item: &crate::golden::Item) -> Vec<(usize, usize, &Pattern)> {
+    use crate::golden::Item;
+    match item {
+        Item::Line(p) => vec![(0, 0, p)],
+        Item::Unordered(patterns) => patterns
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (0, i, p))
+            .collect(),
+        Item::Interleaved(streams) => streams
+            .iter()
+            .enumerate()
+            .flat_map(|(s, stream)| stream.iter().enumerate().map(move |(i, p)| (s, i, p)))
+            .collect(),
     }
 }
 
@@ -102,29 +114,27 @@ const DIFF_EXTRA_LINES: usize = 1000;
 /// The most a diff may take; after that, `similar` gives a coarser (still correct) diff.
 const DIFF_DEADLINE: Duration = Duration::from_secs(1);
 
-/// A readable account of why `output` does not match `golden`, at most [`MAX_REPORT_LINES`]
-/// lines long.
+/// A readable account of why `output` does not match `golden`: the matcher's reason, then a
+/// diff, at most [`MAX_REPORT_LINES`] lines long. Empty when it does match.
 pub fn explain_mismatch(golden: &Golden, output: &[&str]) -> String {
-    let golden_lines: usize = golden
-        .items
-        .iter()
-        .map(|item| match item {
-            Item::Line(_) => 1,
-            Item::Unordered(patterns) => patterns.len(),
-        })
-        .sum();
+    let golden_lines: usize = golden.items.iter().map(|i| i.len()).sum();
     let shown = output.len().min(golden_lines + DIFF_EXTRA_LINES);
     let (output, cut) = (&output[..shown], output.len() - shown);
-    let view: Vec<String> = render(golden, output).into_iter().map(|v| v.text).collect();
-    if view.iter().map(String::as_str).eq(output.iter().copied()) {
-        return match placeholder_conflict(golden, output) {
-            Some(conflict) => format!("every line matches on its own, but {conflict}"),
-            None => "every line matches on its own, but no choice of values gives each named \
-                     placeholder one value throughout the file"
-                .to_string(),
-        };
+    let (view, outcome) = render(golden, output);
+    let reason = match &outcome {
+        Outcome::Match(_) if cut == 0 => return String::new(),
+        Outcome::Match(_) => String::new(),
+        Outcome::Mismatch(failure) => format!("{}\n", failure.reason),
+        Outcome::GaveUp => {
+            "the matcher gave up (too many ways to place the placeholders)\n".to_string()
+        }
+    };
+    let view: Vec<&str> = view.iter().map(|v| v.text.as_str()).collect();
+    if view == output && cut == 0 {
+        // Every line matches on its own: the reason says which placeholder broke.
+        return reason;
     }
-    let expected = joined(view.iter().map(String::as_str));
+    let expected = joined(view.iter().copied());
     let actual = joined(output.iter().copied());
     let diff = TextDiff::configure()
         .algorithm(Algorithm::Myers)
@@ -137,7 +147,7 @@ pub fn explain_mismatch(golden: &Golden, output: &[&str]) -> String {
             "actual output",
         )
         .to_string();
-    let mut report = head(&diff, MAX_REPORT_LINES);
+    let mut report = head(&format!("{reason}{diff}"), MAX_REPORT_LINES);
     if cut > 0 {
         report.push_str(&format!(
             "(the {cut} output lines after these were not diffed)\n"
@@ -175,13 +185,24 @@ mod tests {
         assert!(diff.contains("+finish\n"), "{diff}");
         assert!(!diff.contains("-pid"), "{diff}");
         assert!(!diff.contains("-a"), "{diff}");
+        assert!(
+            diff.starts_with("output line 4 `finish` does not match golden line 6 `end`"),
+            "{diff}"
+        );
     }
 
     #[test]
     fn placeholder_conflict_is_explained() {
         let golden = Golden::parse("child [P]\nreaped [P]\n").unwrap();
         let msg = explain_mismatch(&golden, &lines("child 1\nreaped 2\n"));
-        assert!(msg.contains("placeholder [P] is `1`"), "{msg}");
+        assert!(
+            msg.contains("placeholder [P] was `1` on output line 1"),
+            "{msg}"
+        );
+        assert!(
+            !msg.contains("@@"),
+            "no diff when every line matches on its own: {msg}"
+        );
     }
 
     #[test]
@@ -204,5 +225,30 @@ mod tests {
         let golden = Golden::parse("a\n[unordered]\nb\nc\n[/unordered]\n").unwrap();
         let diff = explain_mismatch(&golden, &lines("a\nc\n"));
         assert!(diff.contains("-b\n"), "{diff}");
+        assert!(diff.contains("the end of the output"), "{diff}");
+    }
+
+    #[test]
+    fn broken_stream_order_is_named() {
+        let golden = Golden::parse(
+            "[interleaved]\n[stream]\nw1 step 1\nw1 step 2\n[stream]\nw2 step 1\nw2 step 2\n\
+             [/interleaved]\n",
+        )
+        .unwrap();
+        let msg = explain_mismatch(
+            &golden,
+            &lines("w1 step 1\nw2 step 2\nw2 step 1\nw1 step 2\n"),
+        );
+        assert!(
+            msg.starts_with("output line 2 `w2 step 2` fits no stream"),
+            "{msg}"
+        );
+        assert!(
+            msg.contains(
+                "it matches golden line 7 `w2 step 2` of stream 2, but that stream's order puts \
+                 golden line 6 `w2 step 1` before it: the order of stream 2 was broken"
+            ),
+            "{msg}"
+        );
     }
 }
