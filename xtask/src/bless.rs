@@ -20,7 +20,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use similar::{Algorithm, DiffTag, capture_diff_slices};
 
-use crate::check::{describe_leftover, load_golden};
+use crate::check::load_golden;
 use crate::cli::Options;
 use crate::conditions::Condition;
 use crate::execute::Record;
@@ -28,6 +28,7 @@ use crate::golden::{Golden, Item, lines};
 use crate::infer::infer;
 use crate::matcher::{Outcome as MatchOutcome, match_output};
 use crate::pipeline::{Plan, Session};
+use crate::problem::describe_leftover;
 use crate::runner::{Ending, describe_status};
 use crate::view::{explain_mismatch, render};
 use crate::workspace::Example;

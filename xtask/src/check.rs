@@ -6,11 +6,12 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 
-use crate::capture::{Captured, KEEP, size};
+use crate::capture::Captured;
 use crate::conditions::Condition;
 use crate::golden::{Golden, lines};
 use crate::matcher::{Outcome as MatchOutcome, match_output};
-use crate::runner::{Ending, Leftover, Outcome, signal_name};
+use crate::problem::Problem;
+use crate::runner::{Ending, Outcome};
 use crate::view::explain_mismatch;
 use crate::workspace::{Example, shown};
 
@@ -54,107 +55,82 @@ pub fn judge(
     expect: &Expectation,
     run: &Outcome,
     timeout: Duration,
-) -> Vec<String> {
+) -> Vec<Problem> {
     let plain = condition.judged_as_plain()
         || (condition == Condition::FullShm && run.ending == Ending::Exited(0));
     if plain {
         return problems(expect, run, timeout);
     }
-    match condition {
-        Condition::ClosedStdout => {
-            let mut found = Vec::new();
-            if let Some(wrong) = ending_problem(&run.ending, timeout) {
-                found.push(format!(
-                    "{wrong}; with its stdout closed (`| head -1`), an example must stop \
-                     quietly with exit status 0"
-                ));
-            }
-            if !run.stderr.bytes.is_empty() {
-                found.push(format!(
-                    "stderr is not empty; with its stdout closed, an example must stop \
-                     quietly:\n{}",
-                    indent(&String::from_utf8_lossy(&run.stderr.bytes))
-                ));
-            }
-            found.extend(common_problems(run));
-            found
+    let mut found = Vec::new();
+    let stderr = String::from_utf8_lossy(&run.stderr.bytes).into_owned();
+    if condition == Condition::ClosedStdout {
+        if run.ending != Ending::Exited(0) {
+            found.push(Problem::Ending {
+                ending: run.ending.clone(),
+                timeout,
+                rule: Some(
+                    "with its stdout closed (`| head -1`), an example must stop quietly with \
+                     exit status 0",
+                ),
+            });
         }
-        _ => {
-            let mut found = Vec::new();
-            let what = if condition == Condition::FullStdout {
-                "with stdout on a full disk, an example must fail"
+        if !stderr.is_empty() {
+            found.push(Problem::NotQuiet { text: stderr });
+        }
+    } else {
+        let rule = if condition == Condition::FullStdout {
+            "with stdout on a full disk, an example must fail"
+        } else {
+            "with /dev/shm full, an example must pass or fail"
+        };
+        let wrong = match &run.ending {
+            Ending::Exited(0) => Some(if condition == Condition::FullStdout {
+                "with stdout on a full disk, an example must fail with a non-zero status"
             } else {
-                "with /dev/shm full, an example must pass or fail"
-            };
-            match &run.ending {
-                Ending::Exited(0) => found.push(format!(
-                    "exit status: exited with 0; {what} with a non-zero status and one line on \
-                     stderr"
-                )),
-                Ending::Exited(101) => found.push(format!(
-                    "exit status: exited with 101, a panic; {what} with an error, not a panic"
-                )),
-                Ending::Exited(_) => {}
-                other => found.push(format!(
-                    "{}; {what} with an error, not die",
-                    ending_problem(other, timeout).unwrap_or_default()
-                )),
-            }
-            let stderr = String::from_utf8_lossy(&run.stderr.bytes);
-            if stderr.lines().count() != 1 {
-                found.push(format!(
-                    "stderr has {} lines; {what} with one line saying what went wrong:\n{}",
-                    stderr.lines().count(),
-                    indent(&crate::view::head(&stderr, crate::view::MAX_REPORT_LINES))
-                ));
-            }
-            found.extend(common_problems(run));
-            found
+                "with /dev/shm full, an example that does not pass must fail with a non-zero \
+                 status"
+            }),
+            Ending::Exited(101) => Some("exit status 101 is a panic: fail with an error instead"),
+            Ending::Exited(_) => None,
+            _ => Some("fail with an error, do not die"),
+        };
+        if let Some(rule) = wrong {
+            found.push(Problem::Ending {
+                ending: run.ending.clone(),
+                timeout,
+                rule: Some(rule),
+            });
+        }
+        if stderr.lines().count() != 1 {
+            found.push(Problem::NotOneLine { rule, text: stderr });
         }
     }
-}
-
-/// What is wrong with how a run ended, if anything: exiting with 0 is right.
-fn ending_problem(ending: &Ending, timeout: Duration) -> Option<String> {
-    Some(match ending {
-        Ending::Exited(0) => return None,
-        Ending::Exited(code) => format!("exit status: exited with {code}"),
-        Ending::Signaled(signal) => format!("exit status: killed by {}", signal_name(*signal)),
-        Ending::TimedOut { main_exited: None } => format!(
-            "timed out after {}: every process of the run was killed",
-            seconds(timeout)
-        ),
-        Ending::TimedOut {
-            main_exited: Some(how),
-        } => format!(
-            "timed out after {}: the main process had {how}, but its output pipe was still held \
-             open by a process it started; every process of the run was killed",
-            seconds(timeout)
-        ),
-        Ending::NotRun(why) => format!("verify could not run it: {why}"),
-    })
+    found.extend(common_problems(run));
+    found
 }
 
 /// What is checked under every condition: the output pipes, and what the run left behind.
-fn common_problems(run: &Outcome) -> Vec<String> {
+fn common_problems(run: &Outcome) -> Vec<Problem> {
     let mut problems = Vec::new();
     if run.output_abandoned {
-        problems.push(format!(
-            "the output pipe stayed open for {} s after every process of the run that verify \
-             could find was killed; verify stopped reading",
-            crate::runner::KILL_GRACE.as_secs()
-        ));
+        problems.push(Problem::OutputHeldOpen);
     }
     if !run.leftovers.is_empty() {
-        let list: Vec<String> = run.leftovers.iter().map(describe_leftover).collect();
-        problems.push(format!("left behind:\n  {}", list.join("\n  ")));
+        problems.push(Problem::LeftBehind(run.leftovers.clone()));
     }
     problems
 }
 
 /// Everything wrong with one plain run; empty when it passed.
-pub fn problems(expect: &Expectation, run: &Outcome, timeout: Duration) -> Vec<String> {
-    let mut problems: Vec<String> = ending_problem(&run.ending, timeout).into_iter().collect();
+pub fn problems(expect: &Expectation, run: &Outcome, timeout: Duration) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    if run.ending != Ending::Exited(0) {
+        problems.push(Problem::Ending {
+            ending: run.ending.clone(),
+            timeout,
+            rule: None,
+        });
+    }
     compare(
         "stdout",
         &run.stdout,
@@ -174,87 +150,59 @@ pub fn problems(expect: &Expectation, run: &Outcome, timeout: Duration) -> Vec<S
 }
 
 fn compare(
-    stream: &str,
+    stream: &'static str,
     captured: &Captured,
     golden: Option<&Golden>,
     path: &Path,
-    problems: &mut Vec<String>,
+    problems: &mut Vec<Problem>,
 ) {
     if captured.dropped > 0 {
         // Runaway output: the kept part is shown below; matching it could pass by accident.
-        problems.push(format!(
-            "{stream}: {} printed; verify kept the first {} and dropped the rest",
-            size(captured.bytes.len() as u64 + captured.dropped),
-            size(KEEP as u64)
-        ));
+        problems.push(Problem::Runaway {
+            stream,
+            printed: captured.bytes.len() as u64 + captured.dropped,
+        });
     }
-    let bytes = &captured.bytes[..];
-    let text = match std::str::from_utf8(bytes) {
+    let text = match std::str::from_utf8(&captured.bytes) {
         Ok(text) => text,
         Err(e) => {
-            problems.push(format!(
-                "{stream} is not UTF-8 (invalid byte at offset {}); golden files are text",
-                e.valid_up_to()
-            ));
+            problems.push(Problem::NotUtf8 {
+                stream,
+                offset: e.valid_up_to(),
+            });
             return;
         }
     };
     let Some(golden) = golden else {
         if !text.is_empty() {
-            problems.push(format!(
-                "{stream} is not empty (add {} if this output is intended):\n{}",
-                shown(path),
-                indent(&crate::view::head(text, crate::view::MAX_REPORT_LINES))
-            ));
+            problems.push(Problem::NotEmpty {
+                stream,
+                golden: path.to_path_buf(),
+                text: text.to_string(),
+            });
         }
         return;
     };
     let output = lines(text);
     match match_output(golden, &output) {
         MatchOutcome::Match(_) => {}
-        MatchOutcome::Mismatch(_) => problems.push(format!(
-            "{stream} does not match {}:\n{}",
-            shown(path),
-            indent(&explain_mismatch(golden, &output))
-        )),
-        MatchOutcome::GaveUp => problems.push(format!(
-            "{stream}: the matcher gave up on {} (too many ways to place its placeholders); use \
-             fewer named placeholders inside [unordered] blocks",
-            shown(path)
-        )),
+        MatchOutcome::Mismatch(_) => problems.push(Problem::Mismatch {
+            stream,
+            golden: path.to_path_buf(),
+            explanation: explain_mismatch(golden, &output),
+        }),
+        MatchOutcome::GaveUp => problems.push(Problem::GaveUp {
+            stream,
+            golden: path.to_path_buf(),
+        }),
     }
-}
-
-pub fn describe_leftover(leftover: &Leftover) -> String {
-    match leftover {
-        Leftover::Process(what) => {
-            format!("process {what} was still running (verify killed it)")
-        }
-        Leftover::Unreaped(what) => {
-            format!("child {what} exited but was never reaped with wait")
-        }
-        Leftover::TmpFile(name) => format!("file `{name}` in TMPDIR"),
-        Leftover::WorkFile(name) => format!("file `{name}` in the working directory"),
-        Leftover::Shm(name) => format!("shared-memory object /dev/shm/{name}"),
-        Leftover::Queue(name) => format!("message queue /{name}"),
-        Leftover::SysV(what) => format!("SysV {what}"),
-    }
-}
-
-fn indent(text: &str) -> String {
-    text.lines()
-        .map(|l| format!("    {l}"))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-pub fn seconds(d: Duration) -> String {
-    format!("{} s", d.as_secs_f64())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::capture::Captured;
+    use crate::runner::Leftover;
 
     fn expectation(stdout: &str) -> Expectation {
         Expectation {
@@ -302,7 +250,10 @@ mod tests {
     fn truncated_output_never_passes() {
         let mut run = outcome(b"hi\n", b"", Ending::Exited(0));
         run.stdout.dropped = 10 << 20;
-        let p = problems(&expectation("hi\n"), &run, Duration::from_secs(1));
+        let p: Vec<String> = problems(&expectation("hi\n"), &run, Duration::from_secs(1))
+            .iter()
+            .map(ToString::to_string)
+            .collect();
         assert_eq!(
             p,
             vec!["stdout: 10.0 MiB printed; verify kept the first 4.0 MiB and dropped the rest"]
@@ -323,7 +274,10 @@ mod tests {
     fn each_failure_is_named() {
         let mut run = outcome(b"\xff\n", b"oops\n", Ending::Signaled(9));
         run.leftovers.push(Leftover::Shm("q".into()));
-        let p = problems(&expectation("hi\n"), &run, Duration::from_secs(1));
+        let p: Vec<String> = problems(&expectation("hi\n"), &run, Duration::from_secs(1))
+            .iter()
+            .map(ToString::to_string)
+            .collect();
         assert_eq!(p.len(), 4, "{p:?}");
         assert_eq!(p[0], "exit status: killed by SIGKILL");
         assert!(p[1].starts_with("stdout is not UTF-8 (invalid byte at offset 0)"));
@@ -340,7 +294,10 @@ mod tests {
                 main_exited: Some("exited with 0".into()),
             },
         );
-        let p = problems(&expectation("hi\n"), &run, Duration::from_millis(1500));
+        let p: Vec<String> = problems(&expectation("hi\n"), &run, Duration::from_millis(1500))
+            .iter()
+            .map(ToString::to_string)
+            .collect();
         assert_eq!(p.len(), 1);
         assert!(p[0].starts_with("timed out after 1.5 s: the main process had exited with 0"));
     }

@@ -15,6 +15,7 @@ mod interrupt;
 mod ipc_objects;
 mod matcher;
 mod pipeline;
+mod problem;
 mod procs;
 mod runner;
 mod sandbox;

@@ -7,10 +7,10 @@ use std::ffi::OsString;
 use anyhow::{Context, Result};
 
 use crate::capture::{Captured, size};
-use crate::check::describe_leftover;
 use crate::cli::Options;
 use crate::conditions::Condition;
 use crate::execute::{Job, run_all};
+use crate::problem::describe_leftover;
 use crate::runner::{self, Ending};
 
 /// Returns whether the program exited with 0 and left nothing behind.

@@ -4,11 +4,12 @@ use std::time::Duration;
 
 use anyhow::Result;
 
-use crate::check::{Expectation, describe_leftover, judge, seconds};
+use crate::check::{Expectation, judge};
 use crate::cli::Options;
 use crate::conditions::Condition;
 use crate::execute::Record;
 use crate::pipeline::{Plan, Session};
+use crate::problem::{Problem, describe_leftover, seconds};
 
 /// Runs of each scheduling condition with `--stress` when `--repeat` is not given: a full
 /// stress pass of all six examples stays well under 30 s on a two-CPU machine.
@@ -67,7 +68,7 @@ pub fn verify(options: &Options, names: &[String]) -> Result<bool> {
     for (index, example) in examples.iter().enumerate() {
         let runs: Vec<&Record> = records.iter().filter(|r| r.example == index).collect();
         // The same failure in many runs is reported once, with the runs it happened in.
-        let mut failures: Vec<(Condition, Vec<u32>, Vec<String>)> = Vec::new();
+        let mut failures: Vec<(Condition, Vec<u32>, Vec<Problem>)> = Vec::new();
         for record in &runs {
             for suspect in &record.suspects {
                 warnings.push(format!(
@@ -130,6 +131,7 @@ pub fn verify(options: &Options, names: &[String]) -> Result<bool> {
                     Condition::Plain => example.name.clone(),
                     other => format!("{}, {other}", example.name),
                 };
+                let found: Vec<String> = found.iter().map(ToString::to_string).collect();
                 failure_reports.push(format!(
                     "---- {heading} ({}) ----\n{}",
                     describe_runs(&runs, planned),
