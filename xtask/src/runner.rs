@@ -619,6 +619,14 @@ mod tests {
         })
     }
 
+    /// The PID the fixture printed with `echo $!`.
+    fn printed_pid(o: &Outcome) -> i32 {
+        String::from_utf8_lossy(&o.stdout.bytes)
+            .trim()
+            .parse()
+            .expect("the fixture prints a PID")
+    }
+
     fn alive(pid: i32) -> bool {
         // After a SIGKILL the process can linger as a zombie for a moment; /proc tells the state.
         procs::scan(|p| p.pid == pid).is_ok_and(|found| found.iter().any(|p| !p.is_zombie()))
@@ -674,10 +682,7 @@ mod tests {
                 main_exited: Some("exited with 0".into())
             }
         );
-        let pid: i32 = String::from_utf8_lossy(&o.stdout.bytes)
-            .trim()
-            .parse()
-            .unwrap();
+        let pid = printed_pid(&o);
         assert_eq!(
             o.leftovers,
             vec![Leftover::Process(format!("{pid} (sleep 30)"))]
@@ -689,10 +694,7 @@ mod tests {
     fn process_left_running_is_reported_and_killed() {
         let o = sh("sleep 30 >/dev/null 2>&1 & echo $!", 5000);
         assert_eq!(o.ending, Ending::Exited(0));
-        let pid: i32 = String::from_utf8_lossy(&o.stdout.bytes)
-            .trim()
-            .parse()
-            .unwrap();
+        let pid = printed_pid(&o);
         assert_eq!(
             o.leftovers,
             vec![Leftover::Process(format!("{pid} (sleep 30)"))]
