@@ -8,7 +8,7 @@
 use std::time::{Duration, Instant};
 
 use crate::link::{End, Experiment};
-use crate::payload::{self, Message};
+use crate::payload::{self, Message, Source};
 use crate::stats::{Latency, Throughput};
 use crate::sys::{self, Child, Cpus, Forked, Pinned, Placement};
 
@@ -115,9 +115,10 @@ impl Experiment for RoundTrip<'_> {
         } = start_peer(&self.0, parent, child, echo)?;
 
         let mut ping = Message::new(size, PARENT_SALT);
+        let child = Source::new(size, CHILD_SALT);
         let mut seq = 0;
         let latency = time_each(budget, 100, || {
-            round_trip(&mut parent, &mut ping, size, seq)?;
+            round_trip(&mut parent, &mut ping, &child, seq)?;
             seq += 1;
             Ok(())
         })?;
@@ -154,17 +155,23 @@ pub fn time_each(
 }
 
 #[inline]
-fn round_trip<E: End>(end: &mut E, ping: &mut Message, size: usize, seq: u64) -> crate::Result<()> {
+fn round_trip<E: End>(
+    end: &mut E,
+    ping: &mut Message,
+    from: &Source,
+    seq: u64,
+) -> crate::Result<()> {
     end.send(ping.stamp(seq))?;
-    end.recv(|reply| payload::expect(reply, size, seq))??;
+    end.recv(|reply| payload::expect(reply, from, seq))??;
     Ok(())
 }
 
 /// The child's side of the ping-pong.
 fn echo<E: End>(end: &mut E, size: usize) -> crate::Result<()> {
     let mut pong = Message::new(size, CHILD_SALT);
+    let parent = Source::new(size, PARENT_SALT);
     for expected in 0.. {
-        let seq = end.recv(|ping| payload::read(ping, size))??;
+        let seq = end.recv(|ping| payload::read(ping, &parent))??;
         if seq == STOP {
             break;
         }
@@ -192,6 +199,7 @@ impl Experiment for Stream<'_> {
         } = start_peer(&self.0, parent, child, produce)?;
 
         let mut request = Message::new(size, PARENT_SALT);
+        let child = Source::new(size, CHILD_SALT);
         // Sequence numbers run on across batches, so a message left over from one batch
         // cannot pass for one of the next.
         let mut seq = 0;
@@ -199,7 +207,7 @@ impl Experiment for Stream<'_> {
             let started = Instant::now();
             parent.send(request.stamp(n))?;
             for _ in 0..n {
-                parent.recv(|msg| payload::expect(msg, size, seq))??;
+                parent.recv(|msg| payload::expect(msg, &child, seq))??;
                 seq += 1;
             }
             Ok(started.elapsed())
@@ -230,9 +238,10 @@ impl Experiment for Stream<'_> {
 /// The child's side of the stream.
 fn produce<E: End>(end: &mut E, size: usize) -> crate::Result<()> {
     let mut msg = Message::new(size, CHILD_SALT);
+    let parent = Source::new(size, PARENT_SALT);
     let mut seq = 0;
     loop {
-        let n = end.recv(|request| payload::read(request, size))??;
+        let n = end.recv(|request| payload::read(request, &parent))??;
         if n == 0 {
             return Ok(());
         }
@@ -303,7 +312,7 @@ mod tests {
         let seqs: Vec<u64> = end
             .sent
             .iter()
-            .map(|m| payload::read(m, SIZE).unwrap())
+            .map(|m| payload::read(m, &Source::new(SIZE, CHILD_SALT)).unwrap())
             .collect();
         assert_eq!(seqs, [0, 1, 2]);
     }
@@ -325,9 +334,10 @@ mod tests {
         // The transport delivers reply 0 twice: the second round trip expected reply 1.
         let mut end = Scripted::new(from(CHILD_SALT, &[0, 0]));
         let mut ping = Message::new(SIZE, PARENT_SALT);
-        round_trip(&mut end, &mut ping, SIZE, 0).unwrap();
+        let child = Source::new(SIZE, CHILD_SALT);
+        round_trip(&mut end, &mut ping, &child, 0).unwrap();
         assert_eq!(
-            payload_error(round_trip(&mut end, &mut ping, SIZE, 1)),
+            payload_error(round_trip(&mut end, &mut ping, &child, 1)),
             PayloadError::OutOfOrder {
                 expected: 1,
                 got: 0
@@ -338,8 +348,21 @@ mod tests {
         corrupt[0][20] ^= 1;
         let mut end = Scripted::new(corrupt);
         assert_eq!(
-            payload_error(round_trip(&mut end, &mut ping, SIZE, 0)),
+            payload_error(round_trip(&mut end, &mut ping, &child, 0)),
             PayloadError::Corrupt { seq: 0 }
+        );
+    }
+
+    #[test]
+    fn round_trip_refuses_its_own_ping_echoed_back() {
+        // A transport that hands the parent its own message: right number, right checksum,
+        // wrong sender.
+        let mut end = Scripted::new(from(PARENT_SALT, &[0]));
+        let mut ping = Message::new(SIZE, PARENT_SALT);
+        let child = Source::new(SIZE, CHILD_SALT);
+        assert_eq!(
+            payload_error(round_trip(&mut end, &mut ping, &child, 0)),
+            PayloadError::WrongSender { seq: 0 }
         );
     }
 
@@ -350,7 +373,7 @@ mod tests {
         let seqs: Vec<u64> = end
             .sent
             .iter()
-            .map(|m| payload::read(m, SIZE).unwrap())
+            .map(|m| payload::read(m, &Source::new(SIZE, CHILD_SALT)).unwrap())
             .collect();
         assert_eq!(seqs, [0, 1, 2, 3, 4]);
     }

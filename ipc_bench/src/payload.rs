@@ -74,11 +74,31 @@ fn weighted_sum(bytes: &[u8], first: u64) -> u64 {
     sum
 }
 
+/// What a receiver knows of the messages it should get: their size, and the body their sender
+/// stamps (derived from the sender's salt). A message with the right checksum but the other
+/// direction's body is an echo of the receiver's own message, not the peer's.
+#[derive(Debug, Clone, Copy)]
+pub struct Source {
+    size: usize,
+    body_sum: u64,
+}
+
+impl Source {
+    /// Messages of `size` bytes from a sender whose `Message` was made with `salt`.
+    pub fn new(size: usize, salt: u64) -> Source {
+        Source {
+            size,
+            body_sum: Message::new(size, salt).body_sum,
+        }
+    }
+}
+
 /// What a receiver found wrong with a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PayloadError {
     WrongLength { expected: usize, got: usize },
     Corrupt { seq: u64 },
+    WrongSender { seq: u64 },
     OutOfOrder { expected: u64, got: u64 },
 }
 
@@ -92,6 +112,11 @@ impl fmt::Display for PayloadError {
                 f,
                 "message {seq} arrived with a wrong checksum: its bytes were changed"
             ),
+            PayloadError::WrongSender { seq } => write!(
+                f,
+                "message {seq} carries the receiver's own body, not its peer's: the transport \
+                 handed back what this side sent"
+            ),
             PayloadError::OutOfOrder { expected, got } => write!(
                 f,
                 "message {got} arrived where {expected} was expected: the transport lost, \
@@ -103,8 +128,9 @@ impl fmt::Display for PayloadError {
 
 impl std::error::Error for PayloadError {}
 
-/// Checks a received message's length and checksum, and returns its sequence number.
-pub fn read(msg: &[u8], size: usize) -> Result<u64, PayloadError> {
+/// Checks a received message's length, checksum and sender, and returns its sequence number.
+pub fn read(msg: &[u8], from: &Source) -> Result<u64, PayloadError> {
+    let size = from.size;
     if msg.len() != size {
         return Err(PayloadError::WrongLength {
             expected: size,
@@ -117,12 +143,17 @@ pub fn read(msg: &[u8], size: usize) -> Result<u64, PayloadError> {
     if weighted_sum(words, 0) != check {
         return Err(PayloadError::Corrupt { seq });
     }
+    // The checksum is the sequence number plus the body's sum: the body says who sent it.
+    if check.wrapping_sub(seq) != from.body_sum {
+        return Err(PayloadError::WrongSender { seq });
+    }
     Ok(seq)
 }
 
-/// Checks a received message completely: length, checksum, and that it is number `expected`.
-pub fn expect(msg: &[u8], size: usize, expected: u64) -> Result<(), PayloadError> {
-    match read(msg, size)? {
+/// Checks a received message completely: length, checksum, sender, and that it is number
+/// `expected`.
+pub fn expect(msg: &[u8], from: &Source, expected: u64) -> Result<(), PayloadError> {
+    match read(msg, from)? {
         got if got == expected => Ok(()),
         got => Err(PayloadError::OutOfOrder { expected, got }),
     }
@@ -137,8 +168,9 @@ mod tests {
         for size in [16, 64, 4096, 65536] {
             let mut msg = Message::new(size, 7);
             for seq in [0, 1, 12345, u64::MAX] {
-                assert_eq!(read(msg.stamp(seq), size), Ok(seq));
-                assert_eq!(expect(msg.stamp(seq), size, seq), Ok(()));
+                let from = Source::new(size, 7);
+                assert_eq!(read(msg.stamp(seq), &from), Ok(seq));
+                assert_eq!(expect(msg.stamp(seq), &from, seq), Ok(()));
             }
         }
     }
@@ -147,7 +179,7 @@ mod tests {
     fn the_wrong_sequence_number_is_caught() {
         let mut msg = Message::new(64, 7);
         assert_eq!(
-            expect(msg.stamp(5), 64, 4),
+            expect(msg.stamp(5), &Source::new(64, 7), 4),
             Err(PayloadError::OutOfOrder {
                 expected: 4,
                 got: 5
@@ -162,7 +194,10 @@ mod tests {
         for i in 0..good.len() {
             let mut bad = good.clone();
             bad[i] ^= 0x10;
-            assert!(read(&bad, 128).is_err(), "flipped byte {i} went unnoticed");
+            assert!(
+                read(&bad, &Source::new(128, 3)).is_err(),
+                "flipped byte {i} went unnoticed"
+            );
         }
     }
 
@@ -172,17 +207,20 @@ mod tests {
         let mut bad = msg.stamp(1).to_vec();
         let (a, b) = bad.split_at_mut(24);
         a[16..24].swap_with_slice(&mut b[..8]);
-        assert_eq!(read(&bad, 64), Err(PayloadError::Corrupt { seq: 1 }));
+        assert_eq!(
+            read(&bad, &Source::new(64, 3)),
+            Err(PayloadError::Corrupt { seq: 1 })
+        );
     }
 
     #[test]
     fn a_zeroed_or_short_message_is_caught() {
         // All zeros has checksum 0 over words that are 0 ^ position: not 0.
-        assert!(read(&[0; 64], 64).is_err());
+        assert!(read(&[0; 64], &Source::new(64, 3)).is_err());
         let mut msg = Message::new(64, 3);
         let stamped = msg.stamp(2).to_vec();
         assert_eq!(
-            read(&stamped[..56], 64),
+            read(&stamped[..56], &Source::new(64, 3)),
             Err(PayloadError::WrongLength {
                 expected: 64,
                 got: 56
@@ -191,9 +229,15 @@ mod tests {
     }
 
     #[test]
-    fn the_two_directions_carry_different_bodies() {
+    fn the_two_directions_carry_different_bodies_and_are_told_apart() {
         let mut a = Message::new(64, 1);
         let mut b = Message::new(64, 2);
         assert_ne!(a.stamp(0), b.stamp(0));
+        // A's own message, handed back to A, is not B's.
+        assert_eq!(
+            read(a.stamp(4), &Source::new(64, 2)),
+            Err(PayloadError::WrongSender { seq: 4 })
+        );
+        assert_eq!(read(b.stamp(4), &Source::new(64, 2)), Ok(4));
     }
 }

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use crate::link::{PATIENCE, Spec, gave_up};
 use crate::measure::{Budget, time_each};
-use crate::payload::{self, Message};
+use crate::payload::{self, Message, Source};
 use crate::shm::rings;
 use crate::stats::{Latency, Throughput};
 use crate::sys::{self, Cpus, Forked, Placement};
@@ -45,44 +45,90 @@ pub fn clock_ns(budget: Budget) -> f64 {
     took.as_nanos() as f64 / n as f64
 }
 
-/// Copying one message of `size` bytes from a buffer to another, both in cache.
-pub fn memcpy(size: usize, budget: Budget) -> Throughput {
-    let src = vec![0x5a_u8; size];
-    let mut dst = vec![0_u8; size];
-    // Warm the caches and the CPU's clock, then measure.
-    repeat(budget.warmup, |_| dst.copy_from_slice(black_box(&src)));
-    let (messages, elapsed) = repeat(budget.target, |_| {
-        dst.copy_from_slice(black_box(&src));
-        black_box(&mut dst);
-    });
-    Throughput {
-        messages,
-        size,
-        elapsed,
-    }
+/// How many times a limit is measured; the best is kept. A limit is the best the machine did:
+/// one measurement can be slowed by a neighbour on a shared machine.
+const LIMIT_TRIES: usize = 3;
+
+/// Where a copy's destination sits relative to its source, modulo a page: half a page apart.
+///
+/// glibc copies blocks of a few KiB with `rep movsb`, and on some CPUs (seen here on an AMD
+/// EPYC) that is about 40 times slower when the destination lies just past a multiple of 4096
+/// bytes from the source (16 bytes past, with the two `Vec`s this code used to allocate: 1.9 µs
+/// for 4 KiB instead of 47 ns): loads and stores then alias in the CPU's 4 KiB-indexed
+/// store-forwarding check. Where the allocator puts two buffers is an accident, so a limit
+/// measured on two `Vec`s was an accident too; half a page apart is never the slow case.
+const DST_OFFSET_IN_PAGE: usize = 2048;
+
+/// A destination of `size` bytes at [`DST_OFFSET_IN_PAGE`] from `src`, modulo 4096, inside
+/// `room` (which must be `size + 4096` bytes long).
+fn placed_after(src: *const u8, room: &mut [u8], size: usize) -> &mut [u8] {
+    let base = room.as_ptr() as usize;
+    let want = (src as usize + DST_OFFSET_IN_PAGE) % 4096;
+    let offset = (want + 4096 - base % 4096) % 4096;
+    &mut room[offset..offset + size]
 }
 
-/// The benchmark's own work per message, in one process: stamp, copy, check.
+/// Copying one message of `size` bytes from a buffer to another, both in cache, the two placed
+/// half a page apart; the best of [`LIMIT_TRIES`] measurements.
+pub fn memcpy(size: usize, budget: Budget) -> Throughput {
+    let src = vec![0x5a_u8; size];
+    let mut room = vec![0_u8; size + 4096];
+    let dst = placed_after(src.as_ptr(), &mut room, size);
+    best_of(|| {
+        // Warm the caches and the CPU's clock, then measure.
+        repeat(budget.warmup, |_| dst.copy_from_slice(black_box(&src)));
+        let (messages, elapsed) = repeat(budget.target, |_| {
+            dst.copy_from_slice(black_box(&src));
+            black_box(&mut *dst);
+        });
+        Ok(Throughput {
+            messages,
+            size,
+            elapsed,
+        })
+    })
+    .expect("copying cannot fail")
+}
+
+/// The benchmark's own work per message, in one process: stamp, copy, check, with the copy's
+/// two buffers placed as for [`memcpy`]; the best of [`LIMIT_TRIES`] measurements.
 pub fn loop_alone(size: usize, budget: Budget) -> crate::Result<Throughput> {
     let mut msg = Message::new(size, 1);
-    let mut dst = vec![0_u8; size];
-    let mut failed = None;
-    let mut step = |seq: u64| {
-        dst.copy_from_slice(black_box(msg.stamp(seq)));
-        if let Err(error) = payload::expect(black_box(&dst), size, seq) {
-            failed = Some(error);
+    let from = Source::new(size, 1);
+    let src = msg.stamp(0).as_ptr();
+    let mut room = vec![0_u8; size + 4096];
+    let dst = placed_after(src, &mut room, size);
+    best_of(|| {
+        let mut failed = None;
+        let mut step = |seq: u64| {
+            dst.copy_from_slice(black_box(msg.stamp(seq)));
+            if let Err(error) = payload::expect(black_box(&*dst), &from, seq) {
+                failed = Some(error);
+            }
+        };
+        repeat(budget.warmup, &mut step);
+        let (messages, elapsed) = repeat(budget.target, &mut step);
+        if let Some(error) = failed {
+            return Err(error.into());
         }
-    };
-    repeat(budget.warmup, &mut step);
-    let (messages, elapsed) = repeat(budget.target, &mut step);
-    if let Some(error) = failed {
-        return Err(error.into());
-    }
-    Ok(Throughput {
-        messages,
-        size,
-        elapsed,
+        Ok(Throughput {
+            messages,
+            size,
+            elapsed,
+        })
     })
+}
+
+/// The fastest of [`LIMIT_TRIES`] measurements.
+fn best_of(mut measure: impl FnMut() -> crate::Result<Throughput>) -> crate::Result<Throughput> {
+    let mut best: Option<Throughput> = None;
+    for _ in 0..LIMIT_TRIES {
+        let t = measure()?;
+        if best.is_none_or(|b| t.mb_per_sec() > b.mb_per_sec()) {
+            best = Some(t);
+        }
+    }
+    Ok(best.expect("LIMIT_TRIES is at least 1"))
 }
 
 /// One cache line bounced between this process and a child spinning on another core: the
@@ -164,6 +210,23 @@ fn spin_until(mut ready: impl FnMut() -> bool, what: &str) -> std::io::Result<()
         }
         if Instant::now() >= deadline {
             return Err(gave_up(what));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_destination_is_half_a_page_from_the_source() {
+        let src = vec![0_u8; 4096];
+        for size in [64, 4096, 65536] {
+            let mut room = vec![0_u8; size + 4096];
+            let dst = placed_after(src.as_ptr(), &mut room, size);
+            assert_eq!(dst.len(), size);
+            let gap = (dst.as_ptr() as usize).wrapping_sub(src.as_ptr() as usize) % 4096;
+            assert_eq!(gap, DST_OFFSET_IN_PAGE);
         }
     }
 }

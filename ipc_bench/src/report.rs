@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use crate::link::Mechanism;
+use crate::mechanism::Mechanism;
 use crate::stats::{self, Latency, Throughput};
 use crate::sys::Placement;
 
@@ -17,6 +17,8 @@ pub struct Results {
     pub latency: Vec<LatencyCell>,
     pub throughput: Vec<ThroughputCell>,
     pub refs: References,
+    /// Figures that contradicted a limit and were measured again, as first found.
+    pub remeasured: Vec<String>,
     pub took: Duration,
 }
 
@@ -31,8 +33,26 @@ pub struct ThroughputCell {
     pub mechanism: Mechanism,
     pub placement: Placement,
     pub size: usize,
-    /// `None`: the mechanism cannot carry messages this big here.
-    pub throughput: Option<Throughput>,
+    /// `Err`: why the mechanism cannot carry messages this big here.
+    pub throughput: Result<Throughput, String>,
+}
+
+/// What a contradiction is about, so that it can be measured again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject {
+    /// `latency[i]` against the floor.
+    Latency(usize),
+    /// `throughput[i]` against memcpy.
+    Throughput(usize),
+    /// memcpy against the loop alone, which contains a memcpy, at one size.
+    Limits { size: usize },
+}
+
+/// A figure that beats its limit, or a limit that contradicts another.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    pub subject: Subject,
+    pub text: String,
 }
 
 pub struct References {
@@ -73,42 +93,68 @@ impl Results {
             .collect()
     }
 
-    /// Figures that beat their limit. Each would mean a broken measurement, not a fast
-    /// mechanism: a round trip faster than one cache line's round trip, or a stream faster
-    /// than copying its bytes once within one process.
-    pub fn violations(&self) -> Vec<String> {
+    /// Figures that beat their limit, and limits that contradict each other. Each would mean a
+    /// broken measurement, not a fast mechanism: a round trip faster than one cache line's
+    /// round trip, a stream faster than copying its bytes once within one process, or a memcpy
+    /// slower than the loop that contains one.
+    pub fn violations(&self) -> Vec<Violation> {
         let mut found = Vec::new();
-        for cell in &self.latency {
+        for (i, cell) in self.latency.iter().enumerate() {
             let Some(floor) = self.refs.floor else {
                 break;
             };
             if cell.latency.median_ns < floor.median_ns {
-                found.push(format!(
+                let text = format!(
                     "{}, {}, {}: median round trip {} is below the floor {}",
                     cell.mechanism.name(),
                     cell.placement.name(),
                     stats::size(cell.size),
                     stats::time(cell.latency.median_ns),
                     stats::time(floor.median_ns)
-                ));
+                );
+                found.push(Violation {
+                    subject: Subject::Latency(i),
+                    text,
+                });
             }
         }
-        for cell in &self.throughput {
-            let Some(throughput) = cell.throughput else {
+        for (i, cell) in self.throughput.iter().enumerate() {
+            let Ok(throughput) = cell.throughput else {
                 continue;
             };
             let Some(copy) = self.refs.memcpy.iter().find(|t| t.size == cell.size) else {
                 continue;
             };
             if throughput.mb_per_sec() > copy.mb_per_sec() {
-                found.push(format!(
+                let text = format!(
                     "{}, {}, {}: {} is above memcpy's {}",
                     cell.mechanism.name(),
                     cell.placement.name(),
                     stats::size(cell.size),
                     stats::bandwidth(throughput.mb_per_sec()),
                     stats::bandwidth(copy.mb_per_sec())
-                ));
+                );
+                found.push(Violation {
+                    subject: Subject::Throughput(i),
+                    text,
+                });
+            }
+        }
+        for copy in &self.refs.memcpy {
+            let Some(whole) = self.refs.loop_alone.iter().find(|t| t.size == copy.size) else {
+                continue;
+            };
+            if whole.mb_per_sec() > copy.mb_per_sec() {
+                found.push(Violation {
+                    subject: Subject::Limits { size: copy.size },
+                    text: format!(
+                        "limits, {}: the loop alone ({}) is faster than the memcpy it contains \
+                         ({})",
+                        stats::size(copy.size),
+                        stats::bandwidth(whole.mb_per_sec()),
+                        stats::bandwidth(copy.mb_per_sec())
+                    ),
+                });
             }
         }
         found
@@ -153,10 +199,12 @@ impl Results {
                 for &size in &self.stream_sizes {
                     row.push(match self.throughput_of(mechanism, placement, size) {
                         Some(ThroughputCell {
-                            throughput: Some(t),
-                            ..
+                            throughput: Ok(t), ..
                         }) => throughput_text(t),
-                        Some(_) => "too big for a queue".to_string(),
+                        Some(ThroughputCell {
+                            throughput: Err(why),
+                            ..
+                        }) => why.clone(),
                         None => "n/a".to_string(),
                     });
                 }
@@ -251,6 +299,7 @@ impl Results {
     /// The checks' outcome, one paragraph.
     pub fn checks_text(&self) -> String {
         let violations = self.violations();
+        let mut text = String::new();
         if violations.is_empty() {
             let round_trips = match self.refs.floor {
                 Some(_) => format!(
@@ -259,23 +308,35 @@ impl Results {
                 ),
                 None => "round trips not checked (no floor on one CPU)".to_string(),
             };
-            format!(
-                "Checks: every message's sequence number and checksum verified; {round_trips}, \
-                 all {} streams at or below memcpy.\n",
+            let _ = writeln!(
+                text,
+                "Checks: every message's sequence number, checksum and sender verified; \
+                 {round_trips}, all {} streams at or below memcpy, memcpy at least as fast as \
+                 the loop that contains it.",
                 self.throughput
                     .iter()
-                    .filter(|c| c.throughput.is_some())
+                    .filter(|c| c.throughput.is_ok())
                     .count()
-            )
+            );
         } else {
-            let mut text = String::from(
-                "WARNING: these figures beat their limit, so their measurement is wrong:\n",
+            text.push_str(
+                "FAILED: these figures contradict their limit, measured twice, so the run \
+                 measured nothing trustworthy:\n",
             );
             for v in violations {
-                let _ = writeln!(text, "- {v}");
+                let _ = writeln!(text, "- {}", v.text);
             }
-            text
         }
+        if !self.remeasured.is_empty() {
+            let _ = writeln!(
+                text,
+                "Measured twice, with their limit, because the first measurement contradicted it:"
+            );
+            for r in &self.remeasured {
+                let _ = writeln!(text, "- {r}");
+            }
+        }
+        text
     }
 }
 
@@ -425,7 +486,7 @@ mod tests {
                 mechanism: Mechanism::Pipe,
                 placement: Placement::Unpinned,
                 size: 64,
-                throughput: Some(per_sec(mb_per_sec)),
+                throughput: Ok(per_sec(mb_per_sec)),
             }],
             refs: References {
                 clock_ns: 20.0,
@@ -433,6 +494,7 @@ mod tests {
                 loop_alone: vec![per_sec(5_000.0)],
                 floor: Some(latency(200.0)),
             },
+            remeasured: Vec::new(),
             took: Duration::from_secs(1),
         }
     }
@@ -448,7 +510,8 @@ mod tests {
     fn a_round_trip_below_the_floor_is_reported() {
         let v = results(150.0, 100.0).violations();
         assert_eq!(v.len(), 1);
-        assert!(v[0].contains("below the floor"), "{v:?}");
+        assert_eq!(v[0].subject, Subject::Latency(0));
+        assert!(v[0].text.contains("below the floor"), "{v:?}");
     }
 
     #[test]
@@ -464,7 +527,33 @@ mod tests {
         let r = results(5_000.0, 20_000.0);
         let v = r.violations();
         assert_eq!(v.len(), 1);
-        assert!(v[0].contains("above memcpy"), "{v:?}");
-        assert!(r.checks_text().starts_with("WARNING"));
+        assert_eq!(v[0].subject, Subject::Throughput(0));
+        assert!(v[0].text.contains("above memcpy"), "{v:?}");
+        assert!(r.checks_text().starts_with("FAILED"));
+    }
+
+    #[test]
+    fn a_memcpy_slower_than_the_loop_that_contains_it_is_reported() {
+        let mut r = results(5_000.0, 100.0);
+        r.refs.loop_alone = vec![Throughput {
+            messages: (20_000.0 * 1e6 / 64.0) as u64,
+            size: 64,
+            elapsed: Duration::from_secs(1),
+        }];
+        let v = r.violations();
+        assert_eq!(v.len(), 1);
+        assert_eq!(v[0].subject, Subject::Limits { size: 64 });
+        assert!(
+            v[0].text.contains("faster than the memcpy it contains"),
+            "{v:?}"
+        );
+    }
+
+    #[test]
+    fn a_mechanism_that_cannot_carry_a_size_says_why() {
+        let mut r = results(5_000.0, 100.0);
+        r.throughput[0].throughput = Err("too big for this".to_string());
+        assert!(r.throughput_table().text().contains("too big for this"));
+        assert!(r.violations().is_empty());
     }
 }
