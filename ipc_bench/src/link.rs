@@ -2,9 +2,10 @@
 //! one fixed size in both directions.
 //!
 //! Each mechanism module (`pipe`, `socketpair`, `mqueue`, `shm_spin`, `shm_sem`) has a
-//! `link(spec)` that creates both ends in one process; `mechanism` lists them and dispatches. The parent then forks; each process keeps
-//! one end and drops the other. The measurement code in `measure` is generic over [`End`], so it
-//! is compiled once per mechanism with no dynamic dispatch in the timed loops.
+//! `link(spec)` that creates both ends in one process; `mechanism` lists them and dispatches.
+//! The parent then forks; each process keeps one end and drops the other. The measurement code
+//! in `measure` is generic over [`End`], so it is compiled once per mechanism with no dynamic
+//! dispatch in the timed loops. This module depends on no mechanism.
 
 use std::io;
 use std::time::Duration;
