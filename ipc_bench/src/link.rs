@@ -10,6 +10,8 @@
 use std::io;
 use std::time::Duration;
 
+pub use crate::watch::Wake;
+
 /// One process's end of a link.
 pub trait End {
     /// Sends one whole message of the link's size, waiting for room if the link is full.
@@ -18,6 +20,11 @@ pub trait End {
     /// Waits for one whole message and hands it to `f` while it is valid; returns what `f`
     /// returns. Shared memory lends its slot (no copy); the others read into a buffer.
     fn recv<R>(&mut self, f: impl FnOnce(&[u8]) -> R) -> io::Result<R>;
+
+    /// What the child's death must wake for this end's waits to notice it (see `watch`).
+    fn wake(&self) -> Wake {
+        Wake::Nothing
+    }
 }
 
 /// What a link must carry.
@@ -31,9 +38,10 @@ pub struct Spec {
     pub slots: usize,
 }
 
-/// How long one wait may last before we give up on the other process: far longer than any
-/// message takes, short enough that a child that died is reported rather than waited for.
-/// Pipes and sockets notice a dead peer at once (end of file); queues and shared memory cannot.
+/// How long a spinning wait may last before it gives up on the other process: far longer than
+/// any message takes, short enough that a child that died is reported rather than waited for.
+/// Blocking waits have no deadline: pipes and sockets see end of file, and the child's death
+/// wakes a semaphore or a queue (`watch`).
 pub const PATIENCE: Duration = Duration::from_secs(10);
 
 pub fn gave_up(what: &str) -> io::Error {

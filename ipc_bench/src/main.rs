@@ -41,6 +41,7 @@ mod shm_spin;
 mod socketpair;
 mod stats;
 mod sys;
+mod watch;
 
 use std::ffi::OsString;
 use std::fs;
@@ -174,6 +175,7 @@ fn plan(cpus: &Cpus, mechanisms: &[Mechanism]) -> Vec<Cell> {
 
 fn run(options: &Options) -> Result<()> {
     sys::check_single_threaded()?;
+    watch::install()?;
     let started = Instant::now();
     let bench = Bench {
         cpus: Cpus::read()?,

@@ -11,6 +11,7 @@ use crate::link::{End, Experiment};
 use crate::payload::{self, Message, Source};
 use crate::stats::{Latency, Throughput};
 use crate::sys::{self, Child, Cpus, Forked, Pinned, Placement};
+use crate::watch::{self, Watch};
 
 /// The body seeds of the two directions, so that an echo of the parent's own message would not
 /// pass for the child's reply.
@@ -63,13 +64,16 @@ pub struct Setup<'a> {
     pub budget: Budget,
 }
 
-/// The parent's side once the child runs.
+/// The parent's side once the child runs. Fields drop in this order: first the watch (the
+/// child's death must no longer touch the link), then the child (killed and reaped if it was
+/// not waited for), the placement, and last the link itself.
 struct Peer<'a, E> {
+    _watch: Watch,
+    process: Child,
+    /// Drop it (after the child has exited) to give the parent its CPUs back.
+    _pinned: Pinned<'a>,
     /// The parent's end of the link.
     parent: E,
-    /// Drop it (after the child has exited) to give the parent its CPUs back.
-    pinned: Pinned<'a>,
-    process: Child,
 }
 
 /// Places the parent, forks, and runs `peer` on the child's end in the child, which ends there.
@@ -82,19 +86,20 @@ fn start_peer<'a, E: End>(
     peer: fn(&mut E, usize) -> crate::Result<()>,
 ) -> crate::Result<Peer<'a, E>> {
     let pinned = setup.cpus.pin(setup.placement)?;
+    watch::reset();
     let Forked::Parent(process) = sys::fork()? else {
         drop(parent);
-        sys::exit_child(
-            pinned
-                .pin_child()
-                .and_then(|()| peer(&mut child, setup.size)),
-        );
+        sys::run_child(|| {
+            pinned.pin_child()?;
+            peer(&mut child, setup.size)
+        });
     };
     drop(child);
     Ok(Peer {
-        parent,
-        pinned,
+        _watch: Watch::new(parent.wake()),
         process,
+        _pinned: pinned,
+        parent,
     })
 }
 
@@ -108,23 +113,18 @@ impl Experiment for RoundTrip<'_> {
 
     fn run<E: End>(self, parent: E, child: E) -> crate::Result<Latency> {
         let Setup { size, budget, .. } = self.0;
-        let Peer {
-            mut parent,
-            pinned,
-            process,
-        } = start_peer(&self.0, parent, child, echo)?;
+        let mut peer = start_peer(&self.0, parent, child, echo)?;
 
         let mut ping = Message::new(size, PARENT_SALT);
         let child = Source::new(size, CHILD_SALT);
         let mut seq = 0;
         let latency = time_each(budget, 100, || {
-            round_trip(&mut parent, &mut ping, &child, seq)?;
+            round_trip(&mut peer.parent, &mut ping, &child, seq)?;
             seq += 1;
             Ok(())
         })?;
-        parent.send(ping.stamp(STOP))?;
-        process.wait()?;
-        drop(pinned);
+        peer.parent.send(ping.stamp(STOP))?;
+        peer.process.wait()?;
         Ok(latency)
     }
 }
@@ -192,11 +192,8 @@ impl Experiment for Stream<'_> {
 
     fn run<E: End>(self, parent: E, child: E) -> crate::Result<Throughput> {
         let Setup { size, budget, .. } = self.0;
-        let Peer {
-            mut parent,
-            pinned,
-            process,
-        } = start_peer(&self.0, parent, child, produce)?;
+        let mut peer = start_peer(&self.0, parent, child, produce)?;
+        let parent = &mut peer.parent;
 
         let mut request = Message::new(size, PARENT_SALT);
         let child = Source::new(size, CHILD_SALT);
@@ -225,8 +222,7 @@ impl Experiment for Stream<'_> {
         let elapsed = batch(count)?;
         // A request for no messages ends the child.
         batch(0)?;
-        process.wait()?;
-        drop(pinned);
+        peer.process.wait()?;
         Ok(Throughput {
             messages: count,
             size,

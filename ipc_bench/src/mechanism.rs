@@ -48,7 +48,7 @@ impl Mechanism {
         match self {
             Mechanism::Pipe => "two pipes (one per direction), write_all / read_exact",
             Mechanism::Socketpair => "one Unix stream socketpair, write_all / read_exact",
-            Mechanism::Mqueue => "two queues, mq_send / mq_timedreceive, one message per call",
+            Mechanism::Mqueue => "two queues, mq_send / mq_receive, one message per call",
             Mechanism::ShmSpin => {
                 "a ring per direction in shm_open memory; waits spin on an atomic, then yield"
             }

@@ -8,16 +8,16 @@
 use std::io;
 
 use nix::errno::Errno;
+use std::os::fd::AsRawFd;
+
 use nix::mqueue::{
-    MQ_OFlag, MqAttr, MqdT, mq_attr_member_t, mq_close, mq_open, mq_send, mq_timedreceive,
-    mq_unlink,
+    MQ_OFlag, MqAttr, MqdT, mq_attr_member_t, mq_close, mq_open, mq_receive, mq_send, mq_unlink,
 };
 use nix::sys::stat::Mode;
-use nix::sys::time::TimeSpec;
-use nix::time::{ClockId, clock_gettime};
 
-use crate::link::{End, PATIENCE, Spec, gave_up};
+use crate::link::{End, Spec, Wake};
 use crate::sys::{SignalsHeld, unique_name};
+use crate::watch;
 
 /// The system's limit on one message: the value of /proc/sys/fs/mqueue/msgsize_max, or the
 /// kernel's default 8192 if that cannot be read.
@@ -37,34 +37,38 @@ pub struct MqEnd {
     /// `Option` only so that `drop` can hand them to `mq_close`, which takes them by value.
     tx: Option<MqdT>,
     rx: Option<MqdT>,
+    /// A non-blocking sender into `rx`'s queue, for the child's death to wake a receive.
+    wake: Option<MqdT>,
     buf: Vec<u8>,
 }
 
 /// Both ends; the parent keeps the first.
 pub fn link(spec: Spec) -> crate::Result<(MqEnd, MqEnd)> {
     let maxmsg = spec.slots.min(read_limit("msg_max").unwrap_or(10));
-    let (down_tx, down_rx) = queue(spec.size, maxmsg)?;
-    let (up_tx, up_rx) = queue(spec.size, maxmsg)?;
+    let (down_tx, down_rx, down_wake) = queue(spec.size, maxmsg)?;
+    let (up_tx, up_rx, up_wake) = queue(spec.size, maxmsg)?;
     Ok((
         MqEnd {
             tx: Some(down_tx),
             rx: Some(up_rx),
+            wake: Some(up_wake),
             buf: vec![0; spec.size],
         },
         MqEnd {
             tx: Some(up_tx),
             rx: Some(down_rx),
+            wake: Some(down_wake),
             buf: vec![0; spec.size],
         },
     ))
 }
 
-/// Creates a queue and returns a write-only and a read-only descriptor for it, its name
-/// already removed.
+/// Creates a queue and returns a write-only, a read-only and a non-blocking write-only
+/// descriptor for it (the last for `watch`), its name already removed.
 ///
-/// Two descriptors, not one shared by both ends: nix's `MqdT` closes nothing on drop and is
-/// not `Clone` because two owners of one descriptor would close it twice.
-fn queue(size: usize, maxmsg: usize) -> crate::Result<(MqdT, MqdT)> {
+/// Separate descriptors, not one shared by both ends: nix's `MqdT` closes nothing on drop and
+/// is not `Clone` because two owners of one descriptor would close it twice.
+fn queue(size: usize, maxmsg: usize) -> crate::Result<(MqdT, MqdT, MqdT)> {
     let name = unique_name("mq");
     // Attributes are always passed: nix 0.31's mq_open with O_CREAT and `None` calls C's
     // mq_open with two arguments, and the mode and attributes it reads are garbage.
@@ -81,8 +85,23 @@ fn queue(size: usize, maxmsg: usize) -> crate::Result<(MqdT, MqdT)> {
         Mode::S_IRUSR | Mode::S_IWUSR,
         Some(&attr),
     )?;
-    let rx = match mq_open(name.as_str(), MQ_OFlag::O_RDONLY, Mode::empty(), None) {
-        Ok(rx) => rx,
+    let opened =
+        mq_open(name.as_str(), MQ_OFlag::O_RDONLY, Mode::empty(), None).and_then(
+            |rx| match mq_open(
+                name.as_str(),
+                MQ_OFlag::O_WRONLY | MQ_OFlag::O_NONBLOCK,
+                Mode::empty(),
+                None,
+            ) {
+                Ok(wake) => Ok((rx, wake)),
+                Err(error) => {
+                    let _ = mq_close(rx);
+                    Err(error)
+                }
+            },
+        );
+    let (rx, wake) = match opened {
+        Ok(both) => both,
         Err(error) => {
             let _ = mq_unlink(name.as_str());
             let _ = mq_close(tx);
@@ -93,7 +112,7 @@ fn queue(size: usize, maxmsg: usize) -> crate::Result<(MqdT, MqdT)> {
     // them; a queue whose name survives would live until reboot.
     mq_unlink(name.as_str())?;
     drop(held);
-    Ok((tx, rx))
+    Ok((tx, rx, wake))
 }
 
 impl End for MqEnd {
@@ -111,26 +130,32 @@ impl End for MqEnd {
 
     fn recv<R>(&mut self, f: impl FnOnce(&[u8]) -> R) -> io::Result<R> {
         let rx = self.rx.as_ref().expect("open until drop");
-        // The deadline is absolute CLOCK_REALTIME time. Reading the clock costs tens of
-        // nanoseconds against the microseconds of the system call.
-        let deadline = clock_gettime(ClockId::CLOCK_REALTIME)? + TimeSpec::from_duration(PATIENCE);
         let mut priority = 0;
+        // No deadline: the child's death sends an empty message to wake this (`watch`).
         let len = loop {
-            match mq_timedreceive(rx, &mut self.buf, &mut priority, &deadline) {
+            match mq_receive(rx, &mut self.buf, &mut priority) {
                 Ok(len) => break len,
-                // A stop and continue (Ctrl-Z, fg) interrupts the wait; the deadline stays.
                 Err(Errno::EINTR) => continue,
-                Err(Errno::ETIMEDOUT) => return Err(gave_up("arrived in the queue")),
                 Err(error) => return Err(error.into()),
             }
         };
+        if watch::child_ended() {
+            return Err(watch::child_gone("arrived in the queue"));
+        }
         Ok(f(&self.buf[..len]))
+    }
+
+    fn wake(&self) -> Wake {
+        Wake::Queue(self.wake.as_ref().expect("open until drop").as_raw_fd())
     }
 }
 
 impl Drop for MqEnd {
     fn drop(&mut self) {
-        for queue in [self.tx.take(), self.rx.take()].into_iter().flatten() {
+        for queue in [self.tx.take(), self.rx.take(), self.wake.take()]
+            .into_iter()
+            .flatten()
+        {
             // Closing a valid descriptor cannot fail; the queue itself goes away with its last
             // descriptor, because its name is already gone.
             let _ = mq_close(queue);

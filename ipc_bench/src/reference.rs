@@ -159,7 +159,7 @@ fn bounce(cpus: &Cpus, budget: Budget) -> crate::Result<Latency> {
     let flag = ring.head();
     let pinned = cpus.pin(Placement::DifferentCores)?;
     let Forked::Parent(process) = sys::fork()? else {
-        let answer = || -> crate::Result<()> {
+        sys::run_child(|| {
             pinned.pin_child()?;
             let mut expected = 1;
             loop {
@@ -177,8 +177,7 @@ fn bounce(cpus: &Cpus, budget: Budget) -> crate::Result<Latency> {
                 flag.store(expected + 1, Ordering::Release);
                 expected += 2;
             }
-        };
-        sys::exit_child(answer());
+        });
     };
     let mut value = 1;
     let bounce = || -> crate::Result<()> {

@@ -5,15 +5,17 @@
 //! are one atomic instruction each, with no system call; only a wait that must sleep, and the
 //! post that wakes it, enter the kernel. `sem_post` and `sem_wait` are full barriers, so they
 //! also order the slot's bytes between the processes.
+//!
+//! The waits have no deadline, so they cost what a plain `sem_wait` costs: a parent whose child
+//! died is woken by the child's death instead (`watch`), and a child dies with its parent.
 
 use std::io;
 
 use nix::errno::Errno;
-use nix::sys::time::TimeSpec;
-use nix::time::{ClockId, clock_gettime};
 
-use crate::link::{End, PATIENCE, Spec, gave_up};
+use crate::link::{End, Spec, Wake};
 use crate::shm::{Ring, rings};
+use crate::watch;
 
 pub struct SemEnd {
     tx: Ring,
@@ -44,27 +46,22 @@ pub fn link(spec: Spec) -> crate::Result<(SemEnd, SemEnd)> {
     ))
 }
 
-/// Decrements `sem`, sleeping while it is zero, for at most [`PATIENCE`].
+/// Decrements `sem`, sleeping while it is zero, with no deadline.
 fn wait(sem: *mut libc::sem_t, what: &str) -> io::Result<()> {
-    // The fast path: the count is above zero. Trying first keeps the clock read that the
-    // deadline needs off this path.
-    // Safety: `sem` is an initialised semaphore in a mapping the caller's ring keeps alive.
-    match Errno::result(unsafe { libc::sem_trywait(sem) }) {
-        Ok(_) => return Ok(()),
-        Err(Errno::EAGAIN | Errno::EINTR) => {}
-        Err(error) => return Err(error.into()),
-    }
-    let deadline = clock_gettime(ClockId::CLOCK_REALTIME)? + TimeSpec::from_duration(PATIENCE);
     loop {
-        // Safety: as above; `deadline` is a valid timespec that outlives the call.
-        match Errno::result(unsafe { libc::sem_timedwait(sem, deadline.as_ref()) }) {
-            Ok(_) => return Ok(()),
-            // A stop and continue (Ctrl-Z, fg) interrupts the wait; the deadline stays.
+        // Safety: `sem` is an initialised semaphore in a mapping the caller's ring keeps alive.
+        match Errno::result(unsafe { libc::sem_wait(sem) }) {
+            Ok(_) => break,
+            // A signal (SIGCHLD, a stop and continue) interrupts the wait: wait again.
             Err(Errno::EINTR) => continue,
-            Err(Errno::ETIMEDOUT) => return Err(gave_up(what)),
             Err(error) => return Err(error.into()),
         }
     }
+    // The child's death posts the semaphore too: then the slot holds nothing.
+    if watch::child_ended() {
+        return Err(watch::child_gone(what));
+    }
+    Ok(())
 }
 
 fn post(sem: *mut libc::sem_t) -> io::Result<()> {
@@ -91,5 +88,9 @@ impl End for SemEnd {
         self.received += 1;
         post(self.rx.spaces())?;
         Ok(result)
+    }
+
+    fn wake(&self) -> Wake {
+        Wake::Semaphores(self.rx.items(), self.tx.spaces())
     }
 }

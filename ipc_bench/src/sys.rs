@@ -204,6 +204,17 @@ pub fn fork() -> Result<Forked> {
     }
 }
 
+/// The whole life of a forked child: runs `work` and ends the child with [`exit_child`]. A
+/// panic is caught here: unwinding out of the child's work would run the parent's code and
+/// destructors in the child (unlink the parent's queue, unmap its rings).
+pub fn run_child(work: impl FnOnce() -> Result<()>) -> ! {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)) {
+        Ok(result) => exit_child(result),
+        // The panic hook has printed the message.
+        Err(_) => exit_child(Err("the child panicked".into())),
+    }
+}
+
 /// Ends a forked child: status 0, or 101 after printing the error. Returning from `main`
 /// instead would run the parent's code and destructors in the child, and `process::exit`
 /// would flush buffers that belong to the parent.
