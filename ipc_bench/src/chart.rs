@@ -3,6 +3,7 @@
 //! floor as a grey line. Drawn with plotters' SVG backend, which writes text as SVG text and
 //! needs no font files.
 
+use std::ops::Range;
 use std::path::Path;
 
 use plotters::prelude::*;
@@ -30,9 +31,23 @@ pub fn latency_svg(results: &Results, path: &Path) -> crate::Result<()> {
         &format!("Round trip between two processes ({})", results.machine),
         ("sans-serif", 16),
     )?;
-    let panels = body.split_evenly((1, sizes.len()));
-    // One scale for every panel, so that they compare by eye: whole decades, from below half
-    // the floor to well above the slowest p99, which leaves the top free for the legend.
+    let range = shared_range(results);
+    for (index, (panel, &size)) in body
+        .split_evenly((1, sizes.len()))
+        .iter()
+        .zip(sizes)
+        .enumerate()
+    {
+        // One legend is enough: the panels share series and colours.
+        draw_panel(panel, results, size, range.clone(), index == 0)?;
+    }
+    root.present()?;
+    Ok(())
+}
+
+/// One scale for every panel, in µs, so that they compare by eye: whole decades, from below
+/// half the floor to well above the slowest p99, which leaves the top free for the legend.
+fn shared_range(results: &Results) -> Range<f64> {
     let all = results
         .latency
         .iter()
@@ -43,85 +58,89 @@ pub fn latency_svg(results: &Results, path: &Path) -> crate::Result<()> {
     });
     let lo_us = 10f64.powf((lo / 2e3).log10().floor());
     let hi_us = 10f64.powf(((hi / 1e3).log10() + LEGEND_DECADES).ceil());
-    let placements = results.placements();
+    lo_us..hi_us
+}
+
+type Panel<'a> = DrawingArea<SVGBackend<'a>, plotters::coord::Shift>;
+
+/// The panel of one message size: axes, the floor, one series per placement, and the legend
+/// if `legend`.
+fn draw_panel(
+    panel: &Panel<'_>,
+    results: &Results,
+    size: usize,
+    range: Range<f64>,
+    legend: bool,
+) -> crate::Result<()> {
     let mechanisms = results.mechanisms();
+    let width = mechanisms.len() as f64;
+    let mut chart = ChartBuilder::on(panel)
+        .caption(
+            format!("{} messages", stats::size(size)),
+            ("sans-serif", 15),
+        )
+        .margin(10)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(-0.5f64..width - 0.5, range.log_scale())?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(mechanisms.len())
+        .x_label_formatter(&|x| {
+            let i = x.round();
+            if (x - i).abs() < 1e-6 && i >= 0.0 {
+                mechanisms
+                    .get(i as usize)
+                    .map_or(String::new(), |m| m.name().to_string())
+            } else {
+                String::new()
+            }
+        })
+        .y_desc("round trip, µs (log scale)")
+        .y_label_formatter(&|us| format!("{us}"))
+        .light_line_style(RGBColor(235, 235, 235))
+        .draw()?;
 
-    for (index, (panel, &size)) in panels.iter().zip(sizes).enumerate() {
-        let mut chart = ChartBuilder::on(panel)
-            .caption(
-                format!("{} messages", stats::size(size)),
-                ("sans-serif", 15),
-            )
-            .margin(10)
-            .x_label_area_size(40)
-            .y_label_area_size(60)
-            .build_cartesian_2d(
-                -0.5f64..mechanisms.len() as f64 - 0.5,
-                (lo_us..hi_us).log_scale(),
-            )?;
+    if let Some(floor) = results.refs.floor {
+        let floor_us = floor.median_ns / 1e3;
+        let grey = RGBColor(110, 110, 110).stroke_width(2);
         chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .x_labels(mechanisms.len())
-            .x_label_formatter(&|x| {
-                let i = x.round();
-                if (x - i).abs() < 1e-6 && i >= 0.0 {
-                    mechanisms
-                        .get(i as usize)
-                        .map_or(String::new(), |m| m.name().to_string())
-                } else {
-                    String::new()
-                }
+            .draw_series(LineSeries::new(
+                [(-0.5, floor_us), (width - 0.5, floor_us)],
+                grey,
+            ))?
+            .label("floor (one cache line, round trip)")
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], grey));
+    }
+
+    let placements = results.placements();
+    for (k, &placement) in placements.iter().enumerate() {
+        let color = COLORS[k % COLORS.len()];
+        // Placements side by side around each mechanism's position.
+        let offset = (k as f64 - (placements.len() as f64 - 1.0) / 2.0) * 0.22;
+        let points: Vec<(f64, f64, f64)> = mechanisms
+            .iter()
+            .enumerate()
+            .filter_map(|(i, &m)| {
+                results
+                    .latency_of(m, placement, size)
+                    .map(|l| (i as f64 + offset, l.median_ns / 1e3, l.p99_ns / 1e3))
             })
-            .y_desc("round trip, µs (log scale)")
-            .y_label_formatter(&|us| format!("{us}"))
-            .light_line_style(RGBColor(235, 235, 235))
-            .draw()?;
-
-        if let Some(floor) = results.refs.floor {
-            let floor_us = floor.median_ns / 1e3;
-            chart
-                .draw_series(LineSeries::new(
-                    [(-0.5, floor_us), (mechanisms.len() as f64 - 0.5, floor_us)],
-                    RGBColor(110, 110, 110).stroke_width(2),
-                ))?
-                .label("floor (one cache line, round trip)")
-                .legend(|(x, y)| {
-                    PathElement::new(
-                        [(x, y), (x + 16, y)],
-                        RGBColor(110, 110, 110).stroke_width(2),
-                    )
-                });
-        }
-
-        for (k, &placement) in placements.iter().enumerate() {
-            let color = COLORS[k % COLORS.len()];
-            let offset = (k as f64 - (placements.len() as f64 - 1.0) / 2.0) * 0.22;
-            let points: Vec<(f64, f64, f64)> = mechanisms
-                .iter()
-                .enumerate()
-                .filter_map(|(i, &m)| {
-                    results
-                        .latency_of(m, placement, size)
-                        .map(|l| (i as f64 + offset, l.median_ns / 1e3, l.p99_ns / 1e3))
-                })
-                .collect();
-            chart.draw_series(points.iter().map(|&(x, median, p99)| {
-                PathElement::new([(x, median), (x, p99)], color.stroke_width(2))
-            }))?;
-            chart
-                .draw_series(
-                    points
-                        .iter()
-                        .map(|&(x, median, _)| Circle::new((x, median), 4, color.filled())),
-                )?
-                .label(legend_label(placement))
-                .legend(move |(x, y)| Circle::new((x + 8, y), 4, color.filled()));
-        }
-        // One legend is enough: the panels share series and colours.
-        if index > 0 {
-            continue;
-        }
+            .collect();
+        chart.draw_series(points.iter().map(|&(x, median, p99)| {
+            PathElement::new([(x, median), (x, p99)], color.stroke_width(2))
+        }))?;
+        chart
+            .draw_series(
+                points
+                    .iter()
+                    .map(|&(x, median, _)| Circle::new((x, median), 4, color.filled())),
+            )?
+            .label(legend_label(placement))
+            .legend(move |(x, y)| Circle::new((x + 8, y), 4, color.filled()));
+    }
+    if legend {
         chart
             .configure_series_labels()
             .position(SeriesLabelPosition::UpperLeft)
@@ -129,7 +148,6 @@ pub fn latency_svg(results: &Results, path: &Path) -> crate::Result<()> {
             .border_style(BLACK)
             .draw()?;
     }
-    root.present()?;
     Ok(())
 }
 

@@ -72,7 +72,7 @@ usage: ipc_bench [--quick] [--only NAME,...] [--out DIR]
   --quick          rough figures in a few seconds (default: the full run, under a minute)
   --only NAME,...  measure only these: pipe, socketpair, mqueue, shm-spin, shm-sem
   --out DIR        where to write ipc-bench.md and ipc-bench-latency.svg
-                   (default: target/ipc-bench)";
+                   (default: ipc-bench in the cargo target directory it was built in)";
 
 const MARKDOWN_FILE: &str = "ipc-bench.md";
 const CHART_FILE: &str = "ipc-bench-latency.svg";
@@ -91,7 +91,7 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Err(message) => {
-            eprintln!("ipc_bench: {message}\n\n{USAGE}");
+            eprintln!("ipc_bench: {message} (`--help` lists the options)");
             return ExitCode::from(2);
         }
     };
@@ -106,36 +106,59 @@ fn main() -> ExitCode {
 
 /// `Ok(None)` asks for the usage.
 fn parse(args: impl Iterator<Item = OsString>) -> std::result::Result<Option<Options>, String> {
+    use lexopt::prelude::*;
+
     let mut options = Options {
         quick: false,
         mechanisms: Mechanism::ALL.to_vec(),
-        out: PathBuf::from("target/ipc-bench"),
+        out: default_out(),
     };
-    let mut args = args;
-    while let Some(arg) = args.next() {
-        match arg.to_str() {
-            Some("--quick") => options.quick = true,
-            Some("--only") => {
-                let names = args.next().ok_or("`--only` needs a list of names")?;
-                let names = names.to_str().ok_or("`--only`: names are ASCII")?;
+    let mut parser = lexopt::Parser::from_args(args);
+    while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
+        match arg {
+            Long("quick") => options.quick = true,
+            Long("only") => {
+                let names = parser
+                    .value()
+                    .map_err(|e| e.to_string())?
+                    .string()
+                    .map_err(|e| e.to_string())?;
                 options.mechanisms = names
                     .split(',')
                     .map(|name| {
                         Mechanism::ALL
                             .into_iter()
                             .find(|m| m.id() == name)
-                            .ok_or_else(|| format!("`--only`: no mechanism is called {name:?}"))
+                            .ok_or_else(|| {
+                                let known: Vec<&str> =
+                                    Mechanism::ALL.iter().map(|m| m.id()).collect();
+                                format!(
+                                    "`--only`: no mechanism is called {name:?} (they are: {})",
+                                    known.join(", ")
+                                )
+                            })
                     })
                     .collect::<std::result::Result<_, _>>()?;
             }
-            Some("--out") => {
-                options.out = args.next().ok_or("`--out` needs a directory")?.into();
-            }
-            Some("-h" | "--help") => return Ok(None),
-            _ => return Err(format!("unknown argument {arg:?}")),
+            Long("out") => options.out = parser.value().map_err(|e| e.to_string())?.into(),
+            Short('h') | Long("help") => return Ok(None),
+            other => return Err(other.unexpected().to_string()),
         }
     }
     Ok(Some(options))
+}
+
+/// `ipc-bench` in cargo's target directory, found from where this program was built
+/// (`TARGET/release/ipc_bench`); `target/ipc-bench` in the current folder otherwise.
+fn default_out() -> PathBuf {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| {
+            let profile = exe.parent()?;
+            matches!(profile.file_name()?.to_str()?, "release" | "debug")
+                .then(|| profile.parent().map(|target| target.join("ipc-bench")))?
+        })
+        .unwrap_or_else(|| PathBuf::from("target/ipc-bench"))
 }
 
 /// One measurement of the plan.

@@ -1,6 +1,5 @@
 //! `cargo xtask bench`: builds ipc_bench in release mode (a debug build would measure the
-//! compiler's unoptimised loops, not IPC) and runs it. The report goes to the target directory
-//! unless `--out` says otherwise.
+//! compiler's unoptimised loops, not IPC) and runs it with the arguments given, unchanged.
 
 use std::ffi::OsString;
 use std::process::Command;
@@ -19,15 +18,8 @@ pub fn bench(args: &[OsString]) -> Result<bool> {
     let workspace = Workspace::discover()?;
     let binaries = build_binaries(&workspace.root, &[BENCH], Profile::Release)?;
     let mut command = Command::new(&binaries[BENCH]);
+    // Its defaults are its own, the report's folder included (`target/ipc-bench`).
     command.args(args);
-    if !args
-        .iter()
-        .any(|a| a == "--out" || a == "-h" || a == "--help")
-    {
-        command
-            .arg("--out")
-            .arg(workspace.target_dir.join("ipc-bench"));
-    }
     // The bench shares our terminal: its progress, tables and errors reach the user directly.
     // Ctrl-C reaches it too (same process group), and it cleans up on its own; a SIGTERM sent
     // to xtask alone is passed on to it (see `interrupt`).

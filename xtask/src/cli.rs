@@ -3,6 +3,8 @@
 use std::ffi::OsString;
 use std::time::Duration;
 
+use lexopt::ValueExt;
+
 use crate::sandbox::Isolation;
 
 pub const USAGE: &str = "\
@@ -71,28 +73,32 @@ pub enum Command {
 
 /// Parses the arguments after the program name. Errors are one line, without the usage.
 pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String> {
-    let mut args = args.into_iter().peekable();
-    if args.peek().is_some_and(|c| c == "bench") {
-        return Ok(Command::Bench(args.skip(1).collect()));
-    }
-    let mut args = args.map(|a| {
-        a.into_string()
-            .map_err(|a| format!("argument {a:?} is not valid UTF-8"))
-    });
-    let command = match args.next().transpose()? {
-        None => return Err("no command given".to_string()),
-        Some(c) if c == "-h" || c == "--help" || c == "help" => return Ok(Command::Help),
-        Some(c) => c,
+    use lexopt::prelude::*;
+
+    let mut parser = lexopt::Parser::from_args(args);
+    let command = match parser.next().map_err(message)? {
+        None => return Ok(Command::Help),
+        Some(Short('h') | Long("help")) => return Ok(Command::Help),
+        Some(Value(command)) => command.string().map_err(message)?,
+        Some(other) => return Err(unexpected(other)),
     };
-    if command == "tidy" {
-        return match args.next().transpose()? {
-            None => Ok(Command::Tidy),
-            Some(arg) if arg == "-h" || arg == "--help" => Ok(Command::Help),
-            Some(arg) => Err(format!("`tidy` takes no arguments, got `{arg}`")),
-        };
-    }
-    if !["verify", "bless", "run"].contains(&command.as_str()) {
-        return Err(format!("unknown command `{command}`"));
+    match command.as_str() {
+        "help" => return Ok(Command::Help),
+        // bench's arguments are ipc_bench's own: passed on unchanged, defaults included.
+        "bench" => {
+            return Ok(Command::Bench(
+                parser.raw_args().map_err(message)?.collect(),
+            ));
+        }
+        "tidy" => {
+            return match parser.next().map_err(message)? {
+                None => Ok(Command::Tidy),
+                Some(Short('h') | Long("help")) => Ok(Command::Help),
+                Some(other) => Err(format!("`tidy` takes no arguments, got {}", shown(other))),
+            };
+        }
+        "verify" | "bless" | "run" => {}
+        other => return Err(format!("unknown command `{other}`")),
     }
     let mut options = Options {
         timeout: Duration::from_secs(5),
@@ -102,39 +108,15 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String
         stress: false,
     };
     let mut names = Vec::new();
-    while let Some(arg) = args.next().transpose()? {
-        if arg == "--" && command == "run" {
-            let program: Vec<OsString> = args
-                .map(|a| a.map(OsString::from))
-                .collect::<Result<_, _>>()?;
-            if program.is_empty() {
-                return Err("`run` needs a program after `--`".to_string());
-            }
-            return Ok(Command::Run(options, program));
-        }
-        let (flag, inline) = match arg.split_once('=') {
-            Some((flag, value)) if flag.starts_with("--") => {
-                (flag.to_string(), Some(value.to_string()))
-            }
-            _ => (arg.clone(), None),
-        };
-        let mut value = || -> Result<String, String> {
-            match inline.clone() {
-                Some(v) => Ok(v),
-                None => args
-                    .next()
-                    .transpose()?
-                    .ok_or_else(|| format!("`{flag}` needs a value")),
-            }
-        };
-        match flag.as_str() {
-            "-h" | "--help" => return Ok(Command::Help),
-            "--stress" if command == "verify" => options.stress = true,
-            "--timeout" => options.timeout = parse_timeout(&value()?)?,
-            "--repeat" => options.repeat = Some(parse_count("--repeat", &value()?)?),
-            "--jobs" => options.jobs = parse_count("--jobs", &value()?)? as usize,
-            "--isolation" => {
-                options.isolation = match value()?.as_str() {
+    while let Some(arg) = parser.next().map_err(message)? {
+        match arg {
+            Short('h') | Long("help") => return Ok(Command::Help),
+            Long("timeout") => options.timeout = parse_timeout(&value(&mut parser)?)?,
+            Long("repeat") => options.repeat = Some(parse_count("--repeat", &value(&mut parser)?)?),
+            Long("jobs") => options.jobs = parse_count("--jobs", &value(&mut parser)?)? as usize,
+            Long("stress") if command == "verify" => options.stress = true,
+            Long("isolation") => {
+                options.isolation = match value(&mut parser)?.as_str() {
                     "auto" => IsolationChoice::Auto,
                     "none" => IsolationChoice::None,
                     other => {
@@ -144,15 +126,46 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String
                     }
                 }
             }
-            _ if flag.starts_with('-') => return Err(format!("unknown option `{arg}`")),
-            _ => names.push(arg),
+            Value(program) if command == "run" => {
+                // Everything after the program is its own, options included.
+                let mut program = vec![program];
+                program.extend(parser.raw_args().map_err(message)?);
+                return Ok(Command::Run(options, program));
+            }
+            Value(name) => names.push(name.string().map_err(message)?),
+            other => return Err(unexpected(other)),
         }
     }
     Ok(match command.as_str() {
         "verify" => Command::Verify(options, names),
         "bless" => Command::Bless(options, names),
-        _ => return Err("`run` needs `-- PROGRAM [ARGS...]`".to_string()),
+        _ => return Err("`run` needs a program: `cargo xtask run -- PROGRAM [ARGS...]`".into()),
     })
+}
+
+fn value(parser: &mut lexopt::Parser) -> Result<String, String> {
+    parser.value().map_err(message)?.string().map_err(message)
+}
+
+fn message(error: lexopt::Error) -> String {
+    match error {
+        lexopt::Error::MissingValue {
+            option: Some(option),
+        } => format!("`{option}` needs a value"),
+        other => other.to_string(),
+    }
+}
+
+fn unexpected(arg: lexopt::Arg) -> String {
+    format!("unknown option {}", shown(arg))
+}
+
+fn shown(arg: lexopt::Arg) -> String {
+    match arg {
+        lexopt::Arg::Short(c) => format!("`-{c}`"),
+        lexopt::Arg::Long(name) => format!("`--{name}`"),
+        lexopt::Arg::Value(value) => format!("`{}`", value.to_string_lossy()),
+    }
 }
 
 fn parse_timeout(value: &str) -> Result<Duration, String> {
@@ -203,7 +216,11 @@ mod tests {
 
     #[test]
     fn bad_input_is_one_clear_line() {
-        assert_eq!(parse_str(&[]).unwrap_err(), "no command given");
+        assert_eq!(
+            parse_str(&[]).unwrap(),
+            Command::Help,
+            "a bare `cargo xtask` helps"
+        );
         assert_eq!(
             parse_str(&["frobnicate"]).unwrap_err(),
             "unknown command `frobnicate`"
@@ -253,7 +270,10 @@ mod tests {
         assert_eq!(options.isolation, IsolationChoice::None);
         assert_eq!(program, vec!["sh", "-c", "--x"]);
         assert!(parse_str(&["run", "--"]).is_err());
-        assert!(parse_str(&["run", "sh"]).is_err());
+        let Command::Run(_, program) = parse_str(&["run", "sh", "-c", "x"]).unwrap() else {
+            panic!("not run");
+        };
+        assert_eq!(program, vec!["sh", "-c", "x"]);
         assert!(
             parse_str(&["verify", "--isolation", "full"])
                 .unwrap_err()

@@ -45,7 +45,7 @@ fn main() -> ExitCode {
     let command = match cli::parse(std::env::args_os().skip(1)) {
         Ok(command) => command,
         Err(message) => {
-            eprintln!("error: {message}\n\n{}", cli::USAGE);
+            eprintln!("error: {message} (`cargo xtask --help` lists the commands and options)");
             return ExitCode::from(2);
         }
     };

@@ -32,8 +32,6 @@ impl Example {
 
 pub struct Workspace {
     pub root: PathBuf,
-    /// Cargo's target directory (`target/` unless configured otherwise).
-    pub target_dir: PathBuf,
     /// Every member except the tooling, sorted by name.
     pub examples: Vec<Example>,
 }
@@ -45,7 +43,6 @@ impl Workspace {
             .exec()
             .context("cannot read the workspace with `cargo metadata`")?;
         let root = metadata.workspace_root.clone().into_std_path_buf();
-        let target_dir = metadata.target_directory.clone().into_std_path_buf();
         let mut examples = Vec::new();
         for package in metadata.workspace_packages() {
             if TOOLING.contains(&package.name.as_str()) {
@@ -70,11 +67,7 @@ impl Workspace {
             });
         }
         examples.sort_by(|a, b| a.name.cmp(&b.name));
-        Ok(Workspace {
-            root,
-            target_dir,
-            examples,
-        })
+        Ok(Workspace { root, examples })
     }
 
     /// The examples named on the command line, or all of them when none is named.
