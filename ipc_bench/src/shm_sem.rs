@@ -48,16 +48,32 @@ pub fn link(spec: Spec) -> crate::Result<(SemEnd, SemEnd)> {
 
 /// Decrements `sem`, sleeping while it is zero, with no deadline.
 fn wait(sem: *mut libc::sem_t, what: &str) -> io::Result<()> {
+    // `sem_trywait` first: glibc's `sem_trywait` retries its atomic update until it succeeds
+    // or finds the count at zero, while `sem_wait` tries once and, if the other process touched
+    // the word at that moment, takes the slow path and registers as a waiter, which makes the
+    // next `sem_post` a futex system call. (Streaming 64 B across cores, alternated runs here
+    // gave 3.0 to 4.1 M/s without it and 3.5 to 6.7 M/s with it: the machine's noise is about
+    // as large as the difference, so this is here for the reason, not for a figure.)
+    // Safety: `sem` is an initialised semaphore in a mapping the caller's ring keeps alive.
+    match Errno::result(unsafe { libc::sem_trywait(sem) }) {
+        Ok(_) => return checked(what),
+        Err(Errno::EAGAIN | Errno::EINTR) => {}
+        Err(error) => return Err(error.into()),
+    }
     loop {
-        // Safety: `sem` is an initialised semaphore in a mapping the caller's ring keeps alive.
+        // Safety: as above.
         match Errno::result(unsafe { libc::sem_wait(sem) }) {
-            Ok(_) => break,
+            Ok(_) => return checked(what),
             // A signal (SIGCHLD, a stop and continue) interrupts the wait: wait again.
             Err(Errno::EINTR) => continue,
             Err(error) => return Err(error.into()),
         }
     }
-    // The child's death posts the semaphore too: then the slot holds nothing.
+}
+
+/// After a wait: the child's death posts the semaphore too, and then the slot holds nothing.
+#[inline]
+fn checked(what: &str) -> io::Result<()> {
     if watch::child_ended() {
         return Err(watch::child_gone(what));
     }
