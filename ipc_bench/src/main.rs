@@ -41,7 +41,10 @@ mod shm_spin;
 mod socketpair;
 mod stats;
 mod sys;
+mod threads;
 mod watch;
+mod workers;
+mod workers_report;
 
 use std::ffi::OsString;
 use std::fs;
@@ -56,6 +59,7 @@ use mechanism::{Mechanism, with_link};
 use report::{LatencyCell, References, Results, Subject, ThroughputCell};
 use stats::{Latency, Throughput};
 use sys::{Cpus, Placement, SignalsHeld};
+use workers_report::{HandoffCell, WorkersResults};
 
 pub type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
@@ -69,21 +73,40 @@ const STREAM_BUFFER: usize = 64 * 1024;
 const USAGE: &str = "\
 usage: ipc_bench [--quick] [--only NAME,...] [--out DIR]
 
-  --quick          rough figures in a few seconds (default: the full run, under a minute)
-  --only NAME,...  measure only these: pipe, socketpair, mqueue, shm-spin, shm-sem
+  --quick          rough figures in a few seconds (default: the full run, under two minutes)
+  --only NAME,...  measure only these: pipe, socketpair, mqueue, shm-spin, shm-sem (the IPC
+                   part), workers (threads or processes: start cost, memory, hand-off,
+                   CPU-bound work)
   --out DIR        where to write ipc-bench.md and ipc-bench-latency.svg
                    (default: ipc-bench in the cargo target directory it was built in)";
 
 const MARKDOWN_FILE: &str = "ipc-bench.md";
 const CHART_FILE: &str = "ipc-bench-latency.svg";
+const WORKERS_MARKDOWN_FILE: &str = "threads-or-processes.md";
+const WORKERS_CHART_FILE: &str = "threads-or-processes-memory.svg";
+
+/// The `--only` name of the threads-or-processes part.
+const WORKERS_PART: &str = "workers";
+
+/// The hand-off comparison's message sizes.
+const HANDOFF_SIZES: [usize; 2] = [64, 4096];
 
 struct Options {
     quick: bool,
+    /// The IPC part: these mechanisms (none: skip it).
     mechanisms: Vec<Mechanism>,
+    /// The threads-or-processes part.
+    workers: bool,
     out: PathBuf,
 }
 
 fn main() -> ExitCode {
+    // The workers part runs this program as a worker: before anything else.
+    match std::env::args().nth(1).as_deref() {
+        Some(workers::EXIT_ROLE) => return ExitCode::SUCCESS,
+        Some(workers::IDLE_ROLE) => workers::idle_main(),
+        _ => {}
+    }
     let options = match parse(std::env::args_os().skip(1)) {
         Ok(Some(options)) => options,
         Ok(None) => {
@@ -111,6 +134,7 @@ fn parse(args: impl Iterator<Item = OsString>) -> std::result::Result<Option<Opt
     let mut options = Options {
         quick: false,
         mechanisms: Mechanism::ALL.to_vec(),
+        workers: true,
         out: default_out(),
     };
     let mut parser = lexopt::Parser::from_args(args);
@@ -123,8 +147,10 @@ fn parse(args: impl Iterator<Item = OsString>) -> std::result::Result<Option<Opt
                     .map_err(|e| e.to_string())?
                     .string()
                     .map_err(|e| e.to_string())?;
+                options.workers = names.split(',').any(|name| name == WORKERS_PART);
                 options.mechanisms = names
                     .split(',')
+                    .filter(|name| *name != WORKERS_PART)
                     .map(|name| {
                         Mechanism::ALL
                             .into_iter()
@@ -133,7 +159,8 @@ fn parse(args: impl Iterator<Item = OsString>) -> std::result::Result<Option<Opt
                                 let known: Vec<&str> =
                                     Mechanism::ALL.iter().map(|m| m.id()).collect();
                                 format!(
-                                    "`--only`: no mechanism is called {name:?} (they are: {})",
+                                    "`--only`: nothing is called {name:?} (the names are: {}, \
+                                 {WORKERS_PART})",
                                     known.join(", ")
                                 )
                             })
@@ -208,9 +235,59 @@ fn run(options: &Options) -> Result<()> {
             Budget::FULL
         },
     };
+    let effort = if options.quick {
+        workers::Effort::QUICK
+    } else {
+        workers::Effort::FULL
+    };
     let cells = plan(&bench.cpus, &options.mechanisms);
-    let mut progress = Progress::new(cells.len() + 1);
+    let ipc_steps = if cells.is_empty() { 0 } else { cells.len() + 1 };
+    let workers_steps = if options.workers { 4 } else { 0 };
+    let mut progress = Progress::new(ipc_steps + workers_steps);
+    let ipc = if cells.is_empty() {
+        None
+    } else {
+        Some(run_ipc(&bench, options, cells, &mut progress)?)
+    };
+    let workers = if options.workers {
+        Some(run_workers(&bench, &effort, &mut progress)?)
+    } else {
+        None
+    };
+    progress.done();
+    let machine = machine(&bench.cpus);
+    if let Some(mut results) = ipc {
+        results.took = started.elapsed();
+        print_report(&results)?;
+        write_files(&results, &options.out)?;
+        let wrong = results.violations();
+        if !wrong.is_empty() {
+            let list: Vec<String> = wrong.into_iter().map(|v| v.text).collect();
+            return Err(format!(
+                "{} figure{} contradicted {} limit after being measured twice, so this run \
+                 measured nothing trustworthy: {}",
+                list.len(),
+                if list.len() == 1 { "" } else { "s" },
+                if list.len() == 1 { "its" } else { "their" },
+                list.join("; ")
+            )
+            .into());
+        }
+    }
+    if let Some(workers) = workers {
+        print_workers(&workers, &machine)?;
+        write_workers_files(&workers, &machine, options.quick, &options.out)?;
+    }
+    Ok(())
+}
 
+/// The IPC part: every mechanism and placement, the limits, and the recheck.
+fn run_ipc(
+    bench: &Bench,
+    options: &Options,
+    cells: Vec<Cell>,
+    progress: &mut Progress,
+) -> Result<Results> {
     progress.show("limits: clock, memcpy, loop alone, floor");
     let refs = bench.references()?;
     let mut latency = Vec::new();
@@ -232,8 +309,6 @@ fn run(options: &Options) -> Result<()> {
             }),
         }
     }
-    progress.done();
-
     let mut results = Results {
         machine: machine(&bench.cpus),
         quick: options.quick,
@@ -246,22 +321,114 @@ fn run(options: &Options) -> Result<()> {
         took: Duration::ZERO,
     };
     bench.recheck(&mut results)?;
-    results.took = started.elapsed();
-    print_report(&results)?;
-    write_files(&results, &options.out)?;
-    let wrong = results.violations();
-    if !wrong.is_empty() {
-        let list: Vec<String> = wrong.into_iter().map(|v| v.text).collect();
-        return Err(format!(
-            "{} figure{} contradicted {} limit after being measured twice, so this run measured \
-             nothing trustworthy: {}",
-            list.len(),
-            if list.len() == 1 { "" } else { "s" },
-            if list.len() == 1 { "its" } else { "their" },
-            list.join("; ")
-        )
-        .into());
+    Ok(results)
+}
+
+/// The threads-or-processes part.
+fn run_workers(
+    bench: &Bench,
+    effort: &workers::Effort,
+    progress: &mut Progress,
+) -> Result<WorkersResults> {
+    progress.show("workers: start and finish");
+    let start = workers::start_costs(effort)?;
+    progress.show("workers: memory per idle worker");
+    let memory = workers::memory(effort)?;
+    progress.show("workers: hand-off, threads against processes");
+    let mut handoff = Vec::new();
+    for placement in [Placement::SameCore, Placement::DifferentCores] {
+        if !bench.cpus.can_place(placement) {
+            continue;
+        }
+        for size in HANDOFF_SIZES {
+            for link in threads::ThreadLink::ALL {
+                let measure = |round_trip| {
+                    threads::measure(link, round_trip, size, &bench.cpus, placement, bench.budget)
+                        .map_err(|e| format!("{}, {}: {e}", link.name(), placement.name()))
+                };
+                let (threads::Measured::RoundTrip(round_trip), threads::Measured::Stream(stream)) =
+                    (measure(true)?, measure(false)?)
+                else {
+                    unreachable!("round_trip true measures a round trip, false a stream");
+                };
+                handoff.push(HandoffCell {
+                    link: link.name(),
+                    placement,
+                    size,
+                    round_trip,
+                    stream,
+                });
+            }
+            for (mechanism, name) in [
+                (Mechanism::Pipe, "processes: pipe"),
+                (Mechanism::ShmSem, "processes: shm + semaphore"),
+            ] {
+                let stream = bench.stream(mechanism, placement, size)??;
+                handoff.push(HandoffCell {
+                    link: name,
+                    placement,
+                    size,
+                    round_trip: bench.round_trip(mechanism, placement, size)?,
+                    stream,
+                });
+            }
+        }
     }
+    progress.show("workers: CPU-bound job over 1 and 2 workers");
+    let cpu = workers::cpu_bound(effort)?;
+    Ok(WorkersResults {
+        start,
+        memory,
+        handoff,
+        cpu,
+    })
+}
+
+fn print_workers(results: &WorkersResults, machine: &str) -> Result<()> {
+    let mut out = io::stdout().lock();
+    writeln!(out, "\nThreads or processes? On {machine}\n")?;
+    for table in results.tables() {
+        writeln!(out, "{}", table.text())?;
+    }
+    write!(out, "{}", results.notes())?;
+    Ok(())
+}
+
+fn write_workers_files(
+    results: &WorkersResults,
+    machine: &str,
+    quick: bool,
+    out: &Path,
+) -> Result<()> {
+    fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    let held = SignalsHeld::new()?;
+    let markdown = out.join(WORKERS_MARKDOWN_FILE);
+    let chart = out.join(WORKERS_CHART_FILE);
+    let partial = |path: &Path| path.with_extension("partial");
+    let mut md = format!(
+        "# Threads or processes?\n\nMachine: {machine}. Mode: {}. Produced by `cargo xtask \
+         bench{}`.\n\n",
+        if quick {
+            "quick (rough figures)"
+        } else {
+            "full"
+        },
+        if quick { " --quick" } else { "" }
+    );
+    for table in results.tables() {
+        md.push_str(&table.markdown());
+        md.push('\n');
+    }
+    md.push_str(&format!(
+        "![Memory per idle worker]({WORKERS_CHART_FILE})\n\n"
+    ));
+    md.push_str(&results.notes());
+    fs::write(partial(&markdown), md)?;
+    workers_report::memory_svg(results, machine, &partial(&chart))?;
+    fs::rename(partial(&markdown), &markdown)?;
+    fs::rename(partial(&chart), &chart)?;
+    drop(held);
+    println!("wrote {} and {}", markdown.display(), chart.display());
     Ok(())
 }
 

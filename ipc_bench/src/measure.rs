@@ -114,19 +114,25 @@ impl Experiment for RoundTrip<'_> {
     fn run<E: End>(self, parent: E, child: E) -> crate::Result<Latency> {
         let Setup { size, budget, .. } = self.0;
         let mut peer = start_peer(&self.0, parent, child, echo)?;
-
-        let mut ping = Message::new(size, PARENT_SALT);
-        let child = Source::new(size, CHILD_SALT);
-        let mut seq = 0;
-        let latency = time_each(budget, 100, || {
-            round_trip(&mut peer.parent, &mut ping, &child, seq)?;
-            seq += 1;
-            Ok(())
-        })?;
-        peer.parent.send(ping.stamp(STOP))?;
+        let latency = ping_pong(&mut peer.parent, size, budget)?;
         peer.process.wait()?;
         Ok(latency)
     }
+}
+
+/// The parent's side of the ping-pong, whoever the peer is: timed round trips, then the
+/// message that ends the peer.
+pub fn ping_pong<E: End>(parent: &mut E, size: usize, budget: Budget) -> crate::Result<Latency> {
+    let mut ping = Message::new(size, PARENT_SALT);
+    let child = Source::new(size, CHILD_SALT);
+    let mut seq = 0;
+    let latency = time_each(budget, 100, || {
+        round_trip(parent, &mut ping, &child, seq)?;
+        seq += 1;
+        Ok(())
+    })?;
+    parent.send(ping.stamp(STOP))?;
+    Ok(latency)
 }
 
 /// Runs `op` to warm up (at least `min_warm` times, and for the warm-up time), then times each of
@@ -167,7 +173,7 @@ fn round_trip<E: End>(
 }
 
 /// The child's side of the ping-pong.
-fn echo<E: End>(end: &mut E, size: usize) -> crate::Result<()> {
+pub fn echo<E: End>(end: &mut E, size: usize) -> crate::Result<()> {
     let mut pong = Message::new(size, CHILD_SALT);
     let parent = Source::new(size, PARENT_SALT);
     for expected in 0.. {
@@ -193,46 +199,51 @@ impl Experiment for Stream<'_> {
     fn run<E: End>(self, parent: E, child: E) -> crate::Result<Throughput> {
         let Setup { size, budget, .. } = self.0;
         let mut peer = start_peer(&self.0, parent, child, produce)?;
-        let parent = &mut peer.parent;
-
-        let mut request = Message::new(size, PARENT_SALT);
-        let child = Source::new(size, CHILD_SALT);
-        // Sequence numbers run on across batches, so a message left over from one batch
-        // cannot pass for one of the next.
-        let mut seq = 0;
-        let mut batch = |n: u64| -> crate::Result<Duration> {
-            let started = Instant::now();
-            parent.send(request.stamp(n))?;
-            for _ in 0..n {
-                parent.recv(|msg| payload::expect(msg, &child, seq))??;
-                seq += 1;
-            }
-            Ok(started.elapsed())
-        };
-        // Calibrate: double the batch until it lasts the warm-up time.
-        let mut n = 64;
-        let took = loop {
-            let took = batch(n)?;
-            if took >= budget.warmup || n >= Budget::MAX_COUNT {
-                break took;
-            }
-            n *= 2;
-        };
-        let count = budget.count(n, took, 1000);
-        let elapsed = batch(count)?;
-        // A request for no messages ends the child.
-        batch(0)?;
+        let throughput = stream(&mut peer.parent, size, budget)?;
         peer.process.wait()?;
-        Ok(Throughput {
-            messages: count,
-            size,
-            elapsed,
-        })
+        Ok(throughput)
     }
 }
 
+/// The parent's side of the stream, whoever the peer is: calibrated batches, then the request
+/// for nothing that ends the peer.
+pub fn stream<E: End>(parent: &mut E, size: usize, budget: Budget) -> crate::Result<Throughput> {
+    let mut request = Message::new(size, PARENT_SALT);
+    let child = Source::new(size, CHILD_SALT);
+    // Sequence numbers run on across batches, so a message left over from one batch
+    // cannot pass for one of the next.
+    let mut seq = 0;
+    let mut batch = |n: u64| -> crate::Result<Duration> {
+        let started = Instant::now();
+        parent.send(request.stamp(n))?;
+        for _ in 0..n {
+            parent.recv(|msg| payload::expect(msg, &child, seq))??;
+            seq += 1;
+        }
+        Ok(started.elapsed())
+    };
+    // Calibrate: double the batch until it lasts the warm-up time.
+    let mut n = 64;
+    let took = loop {
+        let took = batch(n)?;
+        if took >= budget.warmup || n >= Budget::MAX_COUNT {
+            break took;
+        }
+        n *= 2;
+    };
+    let count = budget.count(n, took, 1000);
+    let elapsed = batch(count)?;
+    // A request for no messages ends the child.
+    batch(0)?;
+    Ok(Throughput {
+        messages: count,
+        size,
+        elapsed,
+    })
+}
+
 /// The child's side of the stream.
-fn produce<E: End>(end: &mut E, size: usize) -> crate::Result<()> {
+pub fn produce<E: End>(end: &mut E, size: usize) -> crate::Result<()> {
     let mut msg = Message::new(size, CHILD_SALT);
     let parent = Source::new(size, PARENT_SALT);
     let mut seq = 0;

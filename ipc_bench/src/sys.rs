@@ -153,10 +153,22 @@ impl Pinned<'_> {
     /// Called in the child right after `fork`: moves it to its own CPU if the placement has one.
     pub fn pin_child(&self) -> Result<()> {
         if let Some(cpu) = self.child {
-            sched_setaffinity(Pid::from_raw(0), &single(cpu)?)?;
+            pin_current(cpu)?;
         }
         Ok(())
     }
+
+    /// The CPU the peer goes to, if the placement has one for it: for a peer thread, which
+    /// pins itself with [`pin_current`].
+    pub fn child_cpu(&self) -> Option<usize> {
+        self.child
+    }
+}
+
+/// Pins the calling thread (the whole process, if it has one thread) to `cpu`.
+pub fn pin_current(cpu: usize) -> Result<()> {
+    sched_setaffinity(Pid::from_raw(0), &single(cpu)?)?;
+    Ok(())
 }
 
 impl Drop for Pinned<'_> {
