@@ -54,7 +54,8 @@ impl WorkersResults {
             ));
         }
         Table {
-            title: "Start and finish one worker (start, run nothing, wait for it)".to_string(),
+            title: "Start and finish one worker (start, run nothing, wait for it; unpinned)"
+                .to_string(),
             headers: ["worker", "median", "p99", "runs"]
                 .map(String::from)
                 .to_vec(),
@@ -65,7 +66,7 @@ impl WorkersResults {
     fn memory_table(&self) -> Table {
         Table {
             title: "Memory per idle worker, from /proc/PID/smaps_rollup (the parent's growth \
-                    included)"
+                    included; unpinned)"
                 .to_string(),
             headers: ["worker", "workers", "PSS per worker", "RSS per worker"]
                 .map(String::from)
@@ -172,8 +173,8 @@ impl WorkersResults {
         }
         Table {
             title: format!(
-                "CPU-bound job (sum of i*i % 1000003; Rust n = {}, Python n = {}): median time \
-                 (min–max) and speed-up of two workers",
+                "CPU-bound job (sum of i*i % 1000003; Rust n = {}, Python n = {}; unpinned): \
+                 median time (min–max) and speed-up of two workers",
                 self.cpu.rust_n, self.cpu.python_n
             ),
             headers: ["who", "1 worker", "2 workers", "speed-up"]

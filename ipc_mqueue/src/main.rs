@@ -12,8 +12,8 @@
 //!    smaller than `msgsize`;
 //! 4. a bounded wait: `mq_timedreceive` that times out.
 //!
-//! Python it replaces: the seed's `os.open` + `fcntl.flock` file posing as a queue, and
-//! `multiprocessing.Queue` between processes. Python's standard library has no POSIX message
+//! Python it replaces: `multiprocessing.Queue` between processes, and the `os.open` +
+//! `fcntl.flock` + `os.pread` file that seed 001 uses as a queue (README.md says how it fails). Python's standard library has no POSIX message
 //! queues; the third-party `posix_ipc.MessageQueue` wraps the same calls as here.
 //!
 //! This program starts no thread, so it may fork at any point (see `fork_flushed`).

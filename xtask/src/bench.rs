@@ -18,6 +18,7 @@ pub fn bench(args: &[OsString]) -> Result<bool> {
     let workspace = Workspace::discover()?;
     let binaries = build_binaries(&workspace.root, &[BENCH], Profile::Release)?;
     let mut command = Command::new(&binaries[BENCH]);
+    interrupt::unblocked(&mut command);
     // Its defaults are its own, the report's folder included (`target/ipc-bench`).
     command.args(args);
     // The bench shares our terminal: its progress, tables and errors reach the user directly.
@@ -31,7 +32,7 @@ pub fn bench(args: &[OsString]) -> Result<bool> {
         let child = command
             .spawn()
             .with_context(|| format!("cannot run {}", binaries[BENCH].display()))?;
-        registry.add_forwarded(Pid::from_raw(child.id() as i32));
+        registry.add_forwarded(Pid::from_raw(child.id() as i32), false);
         child
     };
     let status = child.wait();

@@ -4,7 +4,8 @@
 //! Each example runs in its own process group, so the terminal's Ctrl-C never reaches it: only
 //! xtask hears it. [`install`] blocks the three signals in every thread (before any thread
 //! exists, so every later thread inherits the mask) and waits for them on a thread of its own.
-//! Child processes do not inherit the mask: std's `Command` resets it in the child.
+//! A child process would inherit the blocked mask too (std's `Command` leaves it as it is), and
+//! then never see Ctrl-C or SIGTERM: every command xtask starts goes through [`unblocked`].
 //!
 //! Whatever starts a process registers it here first, under one lock, so that a signal arriving
 //! between "spawned" and "registered" cannot miss it: the handler takes the same lock.
@@ -26,13 +27,18 @@ const SIGNALS: [Signal; 3] = [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP];
 /// How long a process that was passed the signal (the bench) gets to clean up and exit.
 const FORWARD_GRACE: Duration = Duration::from_secs(10);
 
+/// How long a build (a forwarded process group) gets before it is killed.
+const BUILD_GRACE: Duration = Duration::from_millis(500);
+
 #[derive(Default)]
 pub struct Registry {
     interrupted: Option<Signal>,
     /// Runs in progress, by process group: the folder each made.
     runs: BTreeMap<i32, RunEntry>,
-    /// Processes that clean up after themselves: they get the signal and time to exit.
-    forwarded: Vec<Pid>,
+    /// Processes that clean up after themselves: they get the signal and time to exit. `true`:
+    /// the process leads its own group, and the whole group gets the signal (cargo and the
+    /// compilers it runs).
+    forwarded: Vec<(Pid, bool)>,
     /// Processes of verify's own that no run may claim (the spinners of `--stress`).
     helpers: Vec<i32>,
 }
@@ -87,12 +93,30 @@ impl Registry {
         self.helpers.contains(&pid)
     }
 
-    pub fn add_forwarded(&mut self, pid: Pid) {
-        self.forwarded.push(pid);
+    /// `own_group`: the process leads a process group of its own.
+    pub fn add_forwarded(&mut self, pid: Pid, own_group: bool) {
+        self.forwarded.push((pid, own_group));
     }
 
     pub fn remove_forwarded(&mut self, pid: Pid) {
-        self.forwarded.retain(|p| *p != pid);
+        self.forwarded.retain(|(p, _)| *p != pid);
+    }
+}
+
+/// Makes `command` start its process with no signal blocked, as it would from a shell.
+pub fn unblocked(command: &mut std::process::Command) -> &mut std::process::Command {
+    use std::os::unix::process::CommandExt;
+    // Safety: the closure runs in the forked child before exec and makes one async-signal-safe
+    // call (sigprocmask) on a set built in the closure's own stack; it allocates nothing.
+    unsafe {
+        command.pre_exec(|| {
+            nix::sys::signal::sigprocmask(
+                nix::sys::signal::SigmaskHow::SIG_SETMASK,
+                Some(&SigSet::empty()),
+                None,
+            )
+            .map_err(std::io::Error::from)
+        })
     }
 }
 
@@ -133,11 +157,16 @@ fn stop(signal: Signal) -> ! {
         .filter_map(|r| Report::read(&r.dir).ok()?.ipc_ns)
         .collect();
     let forwarded = registry.forwarded.clone();
+    let forwarded_group = |p: &procs::Proc| {
+        forwarded
+            .iter()
+            .any(|&(pid, own)| pid.as_raw() == p.pid || (own && pid.as_raw() == p.pgrp))
+    };
     for _ in 0..50 {
         let Ok(found) = procs::scan(|p| {
             !p.is_zombie()
                 && p.pid != me
-                && !forwarded.contains(&Pid::from_raw(p.pid))
+                && !forwarded_group(p)
                 && (registry.runs.contains_key(&p.pgrp)
                     || p.ipc_ns.is_some_and(|ns| namespaces.contains(&ns))
                     || p.ppid == me)
@@ -152,16 +181,29 @@ fn stop(signal: Signal) -> ! {
         }
         thread::sleep(Duration::from_millis(5));
     }
-    for pid in &forwarded {
-        let _ = kill(*pid, signal);
+    for &(pid, own_group) in &forwarded {
+        let _ = if own_group {
+            killpg(pid, signal)
+        } else {
+            kill(pid, signal)
+        };
     }
-    let deadline = Instant::now() + FORWARD_GRACE;
-    while Instant::now() < deadline
-        && forwarded.iter().any(|pid| {
-            procs::scan(|p| p.pid == pid.as_raw() && !p.is_zombie())
-                .is_ok_and(|found| !found.is_empty())
-        })
+    let started = Instant::now();
+    let mut escalated = false;
+    while started.elapsed() < FORWARD_GRACE
+        && procs::scan(|p| !p.is_zombie() && forwarded_group(p))
+            .is_ok_and(|found| !found.is_empty())
     {
+        // cargo finishes the compilers it runs before it obeys SIGTERM; a build has nothing to
+        // clean up that SIGKILL would skip, so it gets a short grace only.
+        if !escalated && started.elapsed() > BUILD_GRACE {
+            escalated = true;
+            for &(pid, own_group) in &forwarded {
+                if own_group {
+                    let _ = killpg(pid, Signal::SIGKILL);
+                }
+            }
+        }
         thread::sleep(Duration::from_millis(10));
     }
     for run in registry.runs.values() {

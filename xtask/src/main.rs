@@ -60,6 +60,9 @@ fn main() -> ExitCode {
         Command::Tidy => tidy::tidy(),
         Command::Bench(args) => bench::bench(&args),
     };
+    // A Ctrl-C that stopped what `result` reports is being handled: its handler holds the
+    // registry until it exits with the signal's status, so this waits for that.
+    drop(interrupt::registry());
     match result {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,

@@ -158,7 +158,7 @@ fn run_inner(spec: &Spec, start: Instant) -> io::Result<Outcome> {
             command
         }
     };
-    command
+    interrupt::unblocked(&mut command)
         .env_clear()
         .env(
             "PATH",

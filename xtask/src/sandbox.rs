@@ -107,7 +107,7 @@ fn probe(launcher: &Path, user: bool) -> Result<()> {
         .tempdir()
         .context("cannot create a folder for the namespace probe")?;
     fs::create_dir(dir.path().join(MQUEUE_DIR))?;
-    let output = Command::new(launcher)
+    let output = crate::interrupt::unblocked(&mut Command::new(launcher))
         .args([LAUNCHER_COMMAND, mode_word(user)])
         .arg(dir.path())
         .args([FULL_SHM, "--"])

@@ -45,6 +45,18 @@ pub fn run_program(options: &Options, program: &[OsString]) -> Result<bool> {
     if outcome.output_abandoned {
         println!("output: still open after the kill; verify stopped reading");
     }
+    for (name, captured) in [("stdout", &outcome.stdout), ("stderr", &outcome.stderr)] {
+        if !captured.bytes.is_empty() {
+            println!("--- {name} ---");
+            print!(
+                "{}",
+                crate::view::head(
+                    &String::from_utf8_lossy(&captured.bytes),
+                    crate::view::MAX_REPORT_LINES
+                )
+            );
+        }
+    }
     for leftover in &outcome.leftovers {
         println!("left behind: {}", describe_leftover(leftover));
     }

@@ -30,7 +30,7 @@ impl Spinners {
             if let Some(signal) = registry.interrupted() {
                 return Err(io::Error::other(format!("stopped by {}", signal.as_str())));
             }
-            let child = Command::new(&exe)
+            let child = interrupt::unblocked(&mut Command::new(&exe))
                 .arg(SPIN_COMMAND)
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())

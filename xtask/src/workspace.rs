@@ -5,7 +5,12 @@ use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use std::os::unix::process::CommandExt;
+
 use anyhow::{Context, Result, bail};
+use nix::unistd::Pid;
+
+use crate::interrupt;
 use cargo_metadata::{Message, MetadataCommand, TargetKind};
 
 /// The workspace members that are tooling, not examples: they have no golden files.
@@ -172,7 +177,19 @@ pub fn build_binaries(
     for package in packages {
         command.args(["--package", package]);
     }
-    let mut child = command.spawn().context("cannot run `cargo build`")?;
+    // cargo and its compilers in a group of their own, so that Ctrl-C reaches them through
+    // xtask (see `interrupt`), which can then stop them all and exit cleanly.
+    command.process_group(0);
+    interrupt::unblocked(&mut command);
+    let mut child = {
+        let mut registry = interrupt::registry();
+        if let Some(signal) = registry.interrupted() {
+            bail!("stopped by {}", signal.as_str());
+        }
+        let child = command.spawn().context("cannot run `cargo build`")?;
+        registry.add_forwarded(Pid::from_raw(child.id() as i32), true);
+        child
+    };
     let stdout = child.stdout.take().expect("stdout was piped");
     let mut binaries = HashMap::new();
     for message in Message::parse_stream(BufReader::new(stdout)) {
@@ -184,7 +201,9 @@ pub fn build_binaries(
             binaries.insert(artifact.target.name.clone(), executable.into_std_path_buf());
         }
     }
-    let status = child.wait().context("cannot wait for `cargo build`")?;
+    let status = child.wait().context("cannot wait for `cargo build`");
+    interrupt::registry().remove_forwarded(Pid::from_raw(child.id() as i32));
+    let status = status?;
     if !status.success() {
         bail!("`cargo build` failed ({status}); fix the build errors above");
     }

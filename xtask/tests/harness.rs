@@ -201,3 +201,21 @@ fn runaway_output_is_reported_on_time_with_bounded_memory() {
     assert!(text.contains("kept the first 4.0 MiB"), "{text}");
     assert!(peak_kib < 64 * 1024, "peak memory {peak_kib} KiB");
 }
+
+#[test]
+fn programs_start_with_no_signal_blocked() {
+    // xtask blocks SIGINT, SIGTERM and SIGHUP in itself to handle them on a thread; what it
+    // starts must not inherit that, or Ctrl-C and SIGTERM would never reach it.
+    for isolation in ["auto", "none"] {
+        let (_, text) = run(&[
+            "run",
+            "--isolation",
+            isolation,
+            "--",
+            "sh",
+            "-c",
+            "grep SigBlk /proc/$$/status",
+        ]);
+        assert!(text.contains("SigBlk:\t0000000000000000"), "{text}");
+    }
+}
