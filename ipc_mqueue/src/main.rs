@@ -13,8 +13,9 @@
 //! 4. a bounded wait: `mq_timedreceive` that times out.
 //!
 //! Python it replaces: `multiprocessing.Queue` between processes, and the `os.open` +
-//! `fcntl.flock` + `os.pread` file that seed 001 uses as a queue (README.md says how it fails). Python's standard library has no POSIX message
-//! queues; the third-party `posix_ipc.MessageQueue` wraps the same calls as here.
+//! `fcntl.flock` + `os.pread` file that seed 001 uses as a queue (README.md says how it fails).
+//! Python's standard library has no POSIX message queues; the third-party
+//! `posix_ipc.MessageQueue` wraps the same calls as here.
 //!
 //! This program starts no thread, so it may fork at any point (see `fork_flushed`).
 //!
