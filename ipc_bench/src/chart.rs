@@ -1,6 +1,7 @@
-//! The latency chart: one panel per message size, the median round trip of each mechanism
-//! and placement as a dot, its p99 as the end of a line above the dot, on a log scale; the
-//! floor as a grey line. Drawn with plotters' SVG backend, which writes text as SVG text and
+//! The charts. The latency chart: one panel per message size, the median round trip of each
+//! mechanism and placement as a dot, its p99 as the end of a line above the dot, on a log
+//! scale; the floor as a grey line. The workers chart: memory per idle worker against the number
+//! of workers. Drawn with plotters' SVG backend, which writes text as SVG text and
 //! needs no font files.
 
 use std::ops::Range;
@@ -11,6 +12,8 @@ use plotters::prelude::*;
 use crate::report::Results;
 use crate::stats;
 use crate::sys::Placement;
+use crate::workers::Kind;
+use crate::workers_report::WorkersResults;
 
 const COLORS: [RGBColor; 3] = [
     RGBColor(31, 119, 180),
@@ -153,4 +156,64 @@ fn draw_panel(
 
 fn legend_label(placement: Placement) -> String {
     format!("{}: median, line to p99", placement.name())
+}
+
+/// Memory per worker (PSS) against the number of workers, one line per kind, log scales.
+pub fn memory_svg(results: &WorkersResults, machine: &str, path: &Path) -> crate::Result<()> {
+    let root = SVGBackend::new(path, (620, 420)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let counts: Vec<usize> = {
+        let mut c: Vec<usize> = results.memory.iter().map(|m| m.workers).collect();
+        c.sort_unstable();
+        c.dedup();
+        c
+    };
+    let max_kib = results.memory.iter().map(|m| m.pss_kib).fold(1.0, f64::max);
+    let min_kib = results
+        .memory
+        .iter()
+        .map(|m| m.pss_kib)
+        .fold(f64::MAX, f64::min)
+        .max(1.0);
+    let x_max = *counts.last().unwrap_or(&1) as f64 * 2.0;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            format!("Memory per idle worker, PSS ({machine})"),
+            ("sans-serif", 15),
+        )
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(70)
+        .build_cartesian_2d(
+            (0.7f64..x_max).log_scale(),
+            (min_kib / 4.0..max_kib * 40.0).log_scale(),
+        )?;
+    chart
+        .configure_mesh()
+        .x_desc("workers")
+        .y_desc("KiB per worker (log scale)")
+        .light_line_style(RGBColor(235, 235, 235))
+        .draw()?;
+    for (k, kind) in Kind::ALL.into_iter().enumerate() {
+        let color = COLORS[k];
+        let points: Vec<(f64, f64)> = results
+            .memory
+            .iter()
+            .filter(|m| m.kind == kind)
+            .map(|m| (m.workers as f64, m.pss_kib.max(min_kib / 4.0)))
+            .collect();
+        chart
+            .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))?
+            .label(kind.name())
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], color.stroke_width(2)));
+        chart.draw_series(points.iter().map(|&p| Circle::new(p, 4, color.filled())))?;
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()?;
+    root.present()?;
+    Ok(())
 }

@@ -343,7 +343,7 @@ fn run_workers(
         for size in HANDOFF_SIZES {
             for link in threads::ThreadLink::ALL {
                 let measure = |round_trip| {
-                    threads::measure(link, round_trip, size, &bench.cpus, placement, bench.budget)
+                    threads::measure(link, round_trip, bench.setup(placement, size))
                         .map_err(|e| format!("{}, {}: {e}", link.name(), placement.name()))
                 };
                 let (threads::Measured::RoundTrip(round_trip), threads::Measured::Stream(stream)) =
@@ -424,7 +424,7 @@ fn write_workers_files(
     ));
     md.push_str(&results.notes());
     fs::write(partial(&markdown), md)?;
-    workers_report::memory_svg(results, machine, &partial(&chart))?;
+    chart::memory_svg(results, machine, &partial(&chart))?;
     fs::rename(partial(&markdown), &markdown)?;
     fs::rename(partial(&chart), &chart)?;
     drop(held);

@@ -8,9 +8,8 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 
 use crate::link::End;
-use crate::measure::{Budget, echo, ping_pong, produce, stream};
+use crate::measure::{Setup, echo, ping_pong, produce, stream};
 use crate::stats::{Latency, Throughput};
-use crate::sys::{Cpus, Placement};
 
 /// A bounded `mpsc` channel per direction, each message its own `Vec` (what most programs do).
 pub struct ChannelEnd {
@@ -175,27 +174,20 @@ pub enum Measured {
 }
 
 /// Round trip or stream with a peer thread, placed like the processes of the IPC part.
-pub fn measure(
-    link: ThreadLink,
-    round_trip: bool,
-    size: usize,
-    cpus: &Cpus,
-    placement: Placement,
-    budget: Budget,
-) -> crate::Result<Measured> {
+pub fn measure(link: ThreadLink, round_trip: bool, setup: Setup) -> crate::Result<Measured> {
     match link {
         ThreadLink::Channel => {
             let slots = if round_trip {
                 1
             } else {
-                (64 * 1024 / size).clamp(4, 1024)
+                (64 * 1024 / setup.size).clamp(4, 1024)
             };
             let (parent, child) = channels(slots);
-            with_peer_thread(parent, child, round_trip, size, cpus, placement, budget)
+            with_peer_thread(parent, child, round_trip, setup)
         }
         ThreadLink::Mailbox => {
-            let (parent, child) = mailboxes(size);
-            with_peer_thread(parent, child, round_trip, size, cpus, placement, budget)
+            let (parent, child) = mailboxes(setup.size);
+            with_peer_thread(parent, child, round_trip, setup)
         }
     }
 }
@@ -204,11 +196,14 @@ fn with_peer_thread<E: End + Send + 'static>(
     mut parent: E,
     mut child: E,
     round_trip: bool,
-    size: usize,
-    cpus: &Cpus,
-    placement: Placement,
-    budget: Budget,
+    setup: Setup,
 ) -> crate::Result<Measured> {
+    let Setup {
+        size,
+        cpus,
+        placement,
+        budget,
+    } = setup;
     let pinned = cpus.pin(placement)?;
     let child_cpu = pinned.child_cpu();
     let peer = thread::Builder::new()

@@ -2,14 +2,11 @@
 //! chart of memory per worker against the number of workers.
 
 use std::fmt::Write as _;
-use std::path::Path;
-
-use plotters::prelude::*;
 
 use crate::report::Table;
 use crate::stats::{self, Latency, Throughput};
 use crate::sys::Placement;
-use crate::workers::{CpuBound, Kind, MemoryRow, Runner, StartCosts};
+use crate::workers::{CpuBound, MemoryRow, Runner, StartCosts};
 
 /// One hand-off measurement: a link between two threads or two processes.
 pub struct HandoffCell {
@@ -212,69 +209,4 @@ fn kib(k: f64) -> String {
 
 fn ms(d: std::time::Duration) -> String {
     format!("{:.0} ms", d.as_secs_f64() * 1000.0)
-}
-
-/// Memory per worker (PSS) against the number of workers, one line per kind, log scales.
-pub fn memory_svg(results: &WorkersResults, machine: &str, path: &Path) -> crate::Result<()> {
-    let root = SVGBackend::new(path, (620, 420)).into_drawing_area();
-    root.fill(&WHITE)?;
-    let counts: Vec<usize> = {
-        let mut c: Vec<usize> = results.memory.iter().map(|m| m.workers).collect();
-        c.sort_unstable();
-        c.dedup();
-        c
-    };
-    let max_kib = results.memory.iter().map(|m| m.pss_kib).fold(1.0, f64::max);
-    let min_kib = results
-        .memory
-        .iter()
-        .map(|m| m.pss_kib)
-        .fold(f64::MAX, f64::min)
-        .max(1.0);
-    let x_max = *counts.last().unwrap_or(&1) as f64 * 2.0;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(
-            format!("Memory per idle worker, PSS ({machine})"),
-            ("sans-serif", 15),
-        )
-        .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(70)
-        .build_cartesian_2d(
-            (0.7f64..x_max).log_scale(),
-            (min_kib / 4.0..max_kib * 40.0).log_scale(),
-        )?;
-    chart
-        .configure_mesh()
-        .x_desc("workers")
-        .y_desc("KiB per worker (log scale)")
-        .light_line_style(RGBColor(235, 235, 235))
-        .draw()?;
-    const COLORS: [RGBColor; 3] = [
-        RGBColor(31, 119, 180),
-        RGBColor(214, 39, 40),
-        RGBColor(44, 160, 44),
-    ];
-    for (k, kind) in Kind::ALL.into_iter().enumerate() {
-        let color = COLORS[k];
-        let points: Vec<(f64, f64)> = results
-            .memory
-            .iter()
-            .filter(|m| m.kind == kind)
-            .map(|m| (m.workers as f64, m.pss_kib.max(min_kib / 4.0)))
-            .collect();
-        chart
-            .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))?
-            .label(kind.name())
-            .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], color.stroke_width(2)));
-        chart.draw_series(points.iter().map(|&p| Circle::new(p, 4, color.filled())))?;
-    }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .draw()?;
-    root.present()?;
-    Ok(())
 }
