@@ -17,6 +17,8 @@ use crate::workspace::{Example, shown};
 
 /// What an example must print: its parsed golden files.
 pub struct Expectation {
+    /// The example's name, which its error messages start with.
+    pub name: String,
     pub stdout: Golden,
     pub stdout_path: PathBuf,
     /// `None` when the example has no golden stderr file: then stderr must be empty.
@@ -34,6 +36,7 @@ impl Expectation {
             None
         };
         Ok(Expectation {
+            name: example.name.clone(),
             stdout: load_golden(&stdout_path)?,
             stdout_path,
             stderr,
@@ -56,8 +59,11 @@ pub fn judge(
     run: &Outcome,
     timeout: Duration,
 ) -> Vec<Problem> {
-    let plain = condition.judged_as_plain()
-        || (condition == Condition::FullShm && run.ending == Ending::Exited(0));
+    let may_pass = matches!(
+        condition,
+        Condition::FullShm | Condition::FewDescriptors | Condition::SmallQueues
+    );
+    let plain = condition.judged_as_plain() || (may_pass && run.ending == Ending::Exited(0));
     if plain {
         return problems(expect, run, timeout);
     }
@@ -78,18 +84,18 @@ pub fn judge(
             found.push(Problem::NotQuiet { text: stderr });
         }
     } else {
-        let rule = if condition == Condition::FullStdout {
-            "with stdout on a full disk, an example must fail"
-        } else {
-            "with /dev/shm full, an example must pass or fail"
+        let rule = match condition {
+            Condition::FullStdout => "with stdout on a full disk, an example must fail",
+            Condition::FullShm => "with /dev/shm full, an example must pass or fail",
+            Condition::FewDescriptors => "with few file descriptors, an example must pass or fail",
+            _ => "with small queues, an example must pass or fail",
         };
         let wrong = match &run.ending {
-            Ending::Exited(0) => Some(if condition == Condition::FullStdout {
-                "with stdout on a full disk, an example must fail with a non-zero status"
-            } else {
-                "with /dev/shm full, an example that does not pass must fail with a non-zero \
-                 status"
-            }),
+            // Only a full stdout gets here with status 0: the others passed or were judged
+            // as plain runs above.
+            Ending::Exited(0) => {
+                Some("with stdout on a full disk, an example must fail with a non-zero status")
+            }
             Ending::Exited(101) => Some("exit status 101 is a panic: fail with an error instead"),
             Ending::Exited(_) => None,
             _ => Some("fail with an error, do not die"),
@@ -103,10 +109,21 @@ pub fn judge(
         }
         if stderr.lines().count() != 1 {
             found.push(Problem::NotOneLine { rule, text: stderr });
+        } else if !displayed(&expect.name, &stderr) {
+            found.push(Problem::NotDisplayed {
+                name: expect.name.clone(),
+                text: stderr.trim_end().to_string(),
+            });
         }
     }
     found.extend(common_problems(run));
     found
+}
+
+/// Whether a one-line error reads like `NAME: what failed: why`, as the examples write them, and
+/// not like `main`'s `Debug` print of an error (`Error: Os { code: 24, kind: .. }`).
+fn displayed(name: &str, line: &str) -> bool {
+    line.starts_with(&format!("{name}: ")) && !line.contains("Os { code") && !line.contains(" { ")
 }
 
 /// What is checked under every condition: the output pipes, and what the run left behind.
@@ -206,6 +223,7 @@ mod tests {
 
     fn expectation(stdout: &str) -> Expectation {
         Expectation {
+            name: "ex".to_string(),
             stdout: Golden::parse(stdout).unwrap(),
             stdout_path: "ex/golden.stdout".into(),
             stderr: None,
@@ -238,6 +256,7 @@ mod tests {
         let golden = load_golden(&path).unwrap();
         let run = outcome(b"a\nb\n", b"", Ending::Exited(0));
         let expect = Expectation {
+            name: "ex".to_string(),
             stdout: golden,
             stdout_path: path,
             stderr: None,
@@ -258,6 +277,29 @@ mod tests {
             p,
             vec!["stdout: 10.0 MiB printed; verify kept the first 4.0 MiB and dropped the rest"]
         );
+    }
+
+    #[test]
+    fn a_debug_printed_error_is_not_a_message() {
+        let expect = expectation("hi\n");
+        let judged = |stderr: &[u8]| -> Vec<String> {
+            let run = outcome(b"", stderr, Ending::Exited(1));
+            judge(
+                Condition::FewDescriptors,
+                &expect,
+                &run,
+                Duration::from_secs(1),
+            )
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+        };
+        assert!(judged(b"ex: pipe: Too many open files (os error 24)\n").is_empty());
+        let p = judged(b"Error: Os { code: 24, kind: Uncategorized, message: \"x\" }\n");
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(p[0].contains("is not a message"), "{p:?}");
+        let p = judged(b"ex: one\nex: two\n");
+        assert!(p[0].starts_with("stderr has 2 lines"), "{p:?}");
     }
 
     #[test]

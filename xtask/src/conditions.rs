@@ -6,7 +6,10 @@ use std::fmt;
 use nix::sched::CpuSet;
 
 use crate::runner::{Spec, StdoutMode};
-use crate::sandbox::Isolation;
+use crate::sandbox::{Isolation, Limits};
+
+/// File descriptors allowed under [`Condition::FewDescriptors`]: stdin, stdout, stderr and two.
+const FEW_DESCRIPTORS: u64 = 5;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Condition {
@@ -20,6 +23,11 @@ pub enum Condition {
     /// No room left in /dev/shm (a full container's): the example must pass as usual or fail
     /// with one line on stderr, never die of a signal such as SIGBUS.
     FullShm,
+    /// Only a few file descriptors (`ulimit -n 5`): pass, or fail with one line naming the call.
+    FewDescriptors,
+    /// POSIX queues limited to 2 messages (msg_max, in the run's namespace): pass, or fail with
+    /// one line naming the limit.
+    SmallQueues,
     /// Pinned to one CPU: threads and processes take turns instead of running side by side.
     /// Judged like a plain run.
     OneCpu,
@@ -31,9 +39,13 @@ pub enum Condition {
 impl Condition {
     /// The conditions every example is checked under, once each, where `isolation` allows.
     pub fn robustness(isolation: &Isolation) -> Vec<Condition> {
-        let mut conditions = vec![Condition::ClosedStdout, Condition::FullStdout];
+        let mut conditions = vec![
+            Condition::ClosedStdout,
+            Condition::FullStdout,
+            Condition::FewDescriptors,
+        ];
         if matches!(isolation, Isolation::Namespaces { .. }) {
-            conditions.push(Condition::FullShm);
+            conditions.extend([Condition::FullShm, Condition::SmallQueues]);
         }
         conditions
     }
@@ -56,7 +68,11 @@ impl Condition {
             Condition::FullStdout => StdoutMode::DevFull,
             _ => StdoutMode::Capture,
         };
-        spec.full_shm = self == Condition::FullShm;
+        spec.limits = Limits {
+            full_shm: self == Condition::FullShm,
+            nofile: (self == Condition::FewDescriptors).then_some(FEW_DESCRIPTORS),
+            msg_max: (self == Condition::SmallQueues).then_some(2),
+        };
         spec.stops_early = !self.judged_as_plain();
         spec.cpu = (self == Condition::OneCpu).then(first_cpu);
     }
@@ -77,6 +93,8 @@ impl fmt::Display for Condition {
             Condition::ClosedStdout => "stdout closed after 1 line",
             Condition::FullStdout => "stdout on /dev/full",
             Condition::FullShm => "/dev/shm full",
+            Condition::FewDescriptors => "ulimit -n 5",
+            Condition::SmallQueues => "queues of at most 2 messages",
             Condition::OneCpu => "pinned to one CPU",
             Condition::Busy => "every CPU busy",
         })

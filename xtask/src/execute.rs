@@ -12,7 +12,7 @@ use anyhow::{Context, Result};
 use crate::conditions::Condition;
 use crate::ipc_objects::Watch;
 use crate::runner::{self, Leftover, Outcome, Spec, StdoutMode};
-use crate::sandbox::Isolation;
+use crate::sandbox::{Isolation, Limits};
 
 /// One run of one example.
 pub struct Job {
@@ -111,7 +111,7 @@ fn run_one(
         timeout,
         isolation: isolation.clone(),
         stdout: StdoutMode::Capture,
-        full_shm: false,
+        limits: Limits::default(),
         stops_early: false,
         cpu: None,
     };

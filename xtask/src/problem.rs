@@ -56,6 +56,11 @@ pub enum Problem {
         rule: &'static str,
         text: String,
     },
+    /// The one line is not a message a user can read (`Error: Os { code: .. }`).
+    NotDisplayed {
+        name: String,
+        text: String,
+    },
     LeftBehind(Vec<Leftover>),
 }
 
@@ -125,6 +130,12 @@ impl fmt::Display for Problem {
                 "stderr has {} lines; {rule} with one line saying what went wrong:\n{}",
                 text.lines().count(),
                 indent(&head(text, MAX_REPORT_LINES))
+            ),
+            Problem::NotDisplayed { name, text } => write!(
+                f,
+                "stderr `{text}` is not a message: write errors as `{name}: what failed: why`, \
+                 with `Display` (a `Debug` print such as `Error: Os {{ code: 24, .. }}` tells a \
+                 user nothing)"
             ),
             Problem::LeftBehind(leftovers) => {
                 let list: Vec<String> = leftovers.iter().map(describe_leftover).collect();

@@ -30,7 +30,7 @@ use nix::unistd::Pid;
 use crate::capture::{Captured, KEEP, read_bounded, read_lines_then_close};
 use crate::interrupt;
 use crate::procs::{self, Proc};
-use crate::sandbox::{self, Isolation, LauncherEnding, Report};
+use crate::sandbox::{self, Isolation, LauncherEnding, Limits, Report};
 
 /// How long to wait for the output pipes to close after everything was killed. Longer means a
 /// process escaped every way of finding it, and we stop reading.
@@ -43,8 +43,8 @@ pub struct Spec {
     pub timeout: Duration,
     pub isolation: Isolation,
     pub stdout: StdoutMode,
-    /// Run with no room in /dev/shm (needs namespaces; ignored without).
-    pub full_shm: bool,
+    /// Limits the program meets (some need namespaces and are ignored without).
+    pub limits: Limits,
     /// Pin the run, and so everything it starts, to this CPU.
     pub cpu: Option<usize>,
     /// The run is expected to stop early, on an error: its children may outlive it by a
@@ -147,7 +147,7 @@ fn run_inner(spec: &Spec, start: Instant) -> io::Result<Outcome> {
                 launcher,
                 *user,
                 dir.path(),
-                spec.full_shm,
+                spec.limits,
                 &spec.program,
                 &spec.args,
             )
@@ -155,6 +155,9 @@ fn run_inner(spec: &Spec, start: Instant) -> io::Result<Outcome> {
         Isolation::Shared { .. } => {
             let mut command = Command::new(&spec.program);
             command.args(&spec.args);
+            if let Some(n) = spec.limits.nofile {
+                sandbox::limit_descriptors(&mut command, n)?;
+            }
             command
         }
     };
@@ -613,7 +616,7 @@ mod tests {
                 why: "unit test".into(),
             },
             stdout: StdoutMode::Capture,
-            full_shm: false,
+            limits: Limits::default(),
             stops_early: false,
             cpu: None,
         })
@@ -772,7 +775,7 @@ mod tests {
             timeout: Duration::from_secs(1),
             isolation: Isolation::Shared { why: "test".into() },
             stdout: StdoutMode::Capture,
-            full_shm: false,
+            limits: Limits::default(),
             stops_early: false,
             cpu: None,
         });

@@ -45,6 +45,79 @@ pub const MQUEUE_DIR: &str = "mqueue";
 const SHM: &str = "/dev/shm";
 /// The launcher option that leaves no room in /dev/shm: a one-page tmpfs, filled.
 pub const FULL_SHM: &str = "full-shm";
+/// The launcher option `nofile=N`: the program may open only N descriptors (`ulimit -n N`).
+const NOFILE: &str = "nofile=";
+/// The launcher option `msg-max=N`: POSIX queues of at most N messages, in the run's namespace.
+const MSG_MAX: &str = "msg-max=";
+
+/// Limits a run's program meets, to see how it fails.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Limits {
+    /// No room in /dev/shm (namespaces only).
+    pub full_shm: bool,
+    /// `RLIMIT_NOFILE` (soft) for the program.
+    pub nofile: Option<u64>,
+    /// /proc/sys/fs/mqueue/msg_max in the run's IPC namespace (namespaces only).
+    pub msg_max: Option<u64>,
+}
+
+impl Limits {
+    fn to_args(self) -> Vec<String> {
+        let mut args = Vec::new();
+        if self.full_shm {
+            args.push(FULL_SHM.to_string());
+        }
+        if let Some(n) = self.nofile {
+            args.push(format!("{NOFILE}{n}"));
+        }
+        if let Some(n) = self.msg_max {
+            args.push(format!("{MSG_MAX}{n}"));
+        }
+        args
+    }
+
+    fn parse(args: &[String]) -> Option<Limits> {
+        let mut limits = Limits::default();
+        for arg in args {
+            if arg == FULL_SHM {
+                limits.full_shm = true;
+            } else if let Some(n) = arg.strip_prefix(NOFILE) {
+                limits.nofile = Some(n.parse().ok()?);
+            } else if let Some(n) = arg.strip_prefix(MSG_MAX) {
+                limits.msg_max = Some(n.parse().ok()?);
+            } else {
+                return None;
+            }
+        }
+        Some(limits)
+    }
+}
+
+/// Sets up `command` so that its process may open at most `nofile` descriptors. The hard limit
+/// stays: only the soft one is lowered, as `ulimit -Sn` does.
+pub fn limit_descriptors(command: &mut Command, nofile: u64) -> io::Result<()> {
+    use std::os::unix::process::CommandExt;
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // Safety: getrlimit writes one struct through a pointer to a live local.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    limit.rlim_cur = nofile.min(limit.rlim_max);
+    // Safety: the closure runs in the forked child before exec and makes one async-signal-safe
+    // system call on a struct prepared before the fork.
+    unsafe {
+        command.pre_exec(move || {
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) != 0 {
+                return Err(io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    Ok(())
+}
 /// The file that fills a full /dev/shm; not the example's.
 const FILLER: &str = "xtask-filler";
 
@@ -110,7 +183,7 @@ fn probe(launcher: &Path, user: bool) -> Result<()> {
     let output = crate::interrupt::unblocked(&mut Command::new(launcher))
         .args([LAUNCHER_COMMAND, mode_word(user)])
         .arg(dir.path())
-        .args([FULL_SHM, "--"])
+        .args([FULL_SHM, &format!("{MSG_MAX}2"), "--"])
         .stdin(Stdio::null())
         .output()
         .context("cannot start the namespace probe")?;
@@ -129,23 +202,21 @@ fn mode_word(user: bool) -> &'static str {
     if user { "user" } else { "root" }
 }
 
-/// The command that starts `program` in a new sandbox whose files live in `run_dir`; with
-/// `full_shm`, its /dev/shm has no room left.
+/// The command that starts `program` in a new sandbox whose files live in `run_dir`, under
+/// `limits`.
 pub fn launcher_command(
     launcher: &Path,
     user: bool,
     run_dir: &Path,
-    full_shm: bool,
+    limits: Limits,
     program: &Path,
     args: &[std::ffi::OsString],
 ) -> Command {
     let mut command = Command::new(launcher);
     command
         .args([LAUNCHER_COMMAND, mode_word(user)])
-        .arg(run_dir);
-    if full_shm {
-        command.arg(FULL_SHM);
-    }
+        .arg(run_dir)
+        .args(limits.to_args());
     command.arg("--").arg(program).args(args);
     command
 }
@@ -155,26 +226,29 @@ pub fn launcher_command(
 pub fn launcher_main(args: &[String]) -> ! {
     let usage = || -> ! {
         eprintln!(
-            "usage: xtask {LAUNCHER_COMMAND} root|user RUNDIR [{FULL_SHM}] -- [PROGRAM ARGS...]"
+            "usage: xtask {LAUNCHER_COMMAND} root|user RUNDIR [{FULL_SHM}] [{NOFILE}N] \
+             [{MSG_MAX}N] -- [PROGRAM ARGS...]"
         );
         std::process::exit(125)
     };
     let [mode, run_dir, rest @ ..] = args else {
         usage()
     };
-    let (full_shm, rest) = match rest {
-        [option, dashes, rest @ ..] if option == FULL_SHM && dashes == "--" => (true, rest),
-        [dashes, rest @ ..] if dashes == "--" => (false, rest),
-        _ => usage(),
+    let Some(dashes) = rest.iter().position(|a| a == "--") else {
+        usage()
     };
+    let Some(limits) = Limits::parse(&rest[..dashes]) else {
+        usage()
+    };
+    let rest = &rest[dashes + 1..];
     if !matches!(mode.as_str(), "root" | "user") {
         usage();
     }
     let run_dir = PathBuf::from(run_dir);
-    let result = enter(mode == "user", &run_dir, full_shm).and_then(|()| match rest {
+    let result = enter(mode == "user", &run_dir, limits).and_then(|()| match rest {
         // Probe mode: the namespaces work; nothing to run.
         [] => Ok(()),
-        [program, args @ ..] => launch(&run_dir, program, args),
+        [program, args @ ..] => launch(&run_dir, program, args, limits),
     });
     match result {
         Ok(()) => std::process::exit(0),
@@ -191,7 +265,8 @@ pub fn launcher_main(args: &[String]) -> ! {
 }
 
 /// Steps 1: new namespaces, private mounts, an empty /dev/shm, a queue mount.
-fn enter(user: bool, run_dir: &Path, full_shm: bool) -> Result<()> {
+fn enter(user: bool, run_dir: &Path, limits: Limits) -> Result<()> {
+    let full_shm = limits.full_shm;
     // If verify dies, the launcher dies with it; the example, its child, likewise (below).
     set_pdeathsig(Signal::SIGKILL).context("prctl(PR_SET_PDEATHSIG)")?;
     // Safety: getuid and getgid cannot fail and take no arguments.
@@ -237,6 +312,11 @@ fn enter(user: bool, run_dir: &Path, full_shm: bool) -> Result<()> {
         let filler = Path::new(SHM).join(FILLER);
         fs::write(&filler, [0u8; 4096]).with_context(|| format!("filling {}", filler.display()))?;
     }
+    if let Some(n) = limits.msg_max {
+        // Per IPC namespace: the machine's own limit is untouched.
+        fs::write("/proc/sys/fs/mqueue/msg_max", n.to_string())
+            .context("lowering /proc/sys/fs/mqueue/msg_max in the run's namespace")?;
+    }
     let queues = run_dir.join(MQUEUE_DIR);
     mount(
         Some("xtask-mqueue"),
@@ -250,13 +330,16 @@ fn enter(user: bool, run_dir: &Path, full_shm: bool) -> Result<()> {
 }
 
 /// Steps 2 and 3: start the program, wait for it, report what it left.
-fn launch(run_dir: &Path, program: &str, args: &[String]) -> Result<()> {
+fn launch(run_dir: &Path, program: &str, args: &[String], limits: Limits) -> Result<()> {
     let ns = procs::ipc_namespace("self").context("cannot read /proc/self/ns/ipc")?;
     append(run_dir, &format!("ns {ns}"))?;
     // Verify closes our stdin once it holds the namespace; an error means the same to us.
     let _ = io::Read::read_to_end(&mut io::stdin(), &mut Vec::new());
     let mut command = Command::new(program);
     command.args(args).stdin(Stdio::null());
+    if let Some(n) = limits.nofile {
+        limit_descriptors(&mut command, n).context("getrlimit")?;
+    }
     // Safety: the closure runs in the forked child before exec and makes one async-signal-safe
     // system call with constant arguments; it allocates nothing and takes no lock.
     unsafe {
