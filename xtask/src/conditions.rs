@@ -44,8 +44,12 @@ impl Condition {
             Condition::FullStdout,
             Condition::FewDescriptors,
         ];
-        if matches!(isolation, Isolation::Namespaces { .. }) {
-            conditions.extend([Condition::FullShm, Condition::SmallQueues]);
+        match isolation {
+            Isolation::Namespaces { user: false, .. } => {
+                conditions.extend([Condition::FullShm, Condition::SmallQueues])
+            }
+            Isolation::Namespaces { user: true, .. } => conditions.push(Condition::FullShm),
+            Isolation::Shared { .. } => {}
         }
         conditions
     }

@@ -57,7 +57,9 @@ pub struct Limits {
     pub full_shm: bool,
     /// `RLIMIT_NOFILE` (soft) for the program.
     pub nofile: Option<u64>,
-    /// /proc/sys/fs/mqueue/msg_max in the run's IPC namespace (namespaces only).
+    /// /proc/sys/fs/mqueue/msg_max in the run's IPC namespace (namespaces entered as root
+    /// only: the file belongs to the namespace's root, and a user namespace maps us to
+    /// ourselves).
     pub msg_max: Option<u64>,
 }
 
@@ -183,7 +185,7 @@ fn probe(launcher: &Path, user: bool) -> Result<()> {
     let output = crate::interrupt::unblocked(&mut Command::new(launcher))
         .args([LAUNCHER_COMMAND, mode_word(user)])
         .arg(dir.path())
-        .args([FULL_SHM, &format!("{MSG_MAX}2"), "--"])
+        .args([FULL_SHM, "--"])
         .stdin(Stdio::null())
         .output()
         .context("cannot start the namespace probe")?;
