@@ -107,23 +107,39 @@ fn main() -> ExitCode {
         Some(workers::IDLE_ROLE) => workers::idle_main(),
         _ => {}
     }
-    let options = match parse(std::env::args_os().skip(1)) {
-        Ok(Some(options)) => options,
-        Ok(None) => {
-            println!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
+    let result = match parse(std::env::args_os().skip(1)) {
+        Ok(Some(options)) => run(&options),
+        Ok(None) => to_stdout(writeln!(io::stdout(), "{USAGE}")),
         Err(message) => {
             eprintln!("ipc_bench: {message} (`--help` lists the options)");
             return ExitCode::from(2);
         }
     };
-    match run(&options) {
+    match result {
         Ok(()) => ExitCode::SUCCESS,
+        // `| head`: the reader has all it wanted; the files are written already, or not at all.
+        Err(error)
+            if error
+                .downcast_ref::<io::Error>()
+                .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(error) => {
             eprintln!("ipc_bench: {error}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// A write to stdout, with what failed said. A closed stdout stays a plain `BrokenPipe`, which
+/// `main` takes as the reader having all it wanted.
+fn to_stdout(written: io::Result<()>) -> Result<()> {
+    match written {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
+            Err(format!("writing the report to stdout: {e}").into())
+        }
+        other => Ok(other?),
     }
 }
 
@@ -258,7 +274,7 @@ fn run(options: &Options) -> Result<()> {
     let machine = machine(&bench.cpus);
     if let Some(mut results) = ipc {
         results.took = started.elapsed();
-        print_report(&results)?;
+        to_stdout(print_report(&results))?;
         write_files(&results, &options.out)?;
         let wrong = results.violations();
         if !wrong.is_empty() {
@@ -275,7 +291,7 @@ fn run(options: &Options) -> Result<()> {
         }
     }
     if let Some(workers) = workers {
-        print_workers(&workers, &machine)?;
+        to_stdout(print_workers(&workers, &machine))?;
         write_workers_files(&workers, &machine, options.quick, &options.out)?;
     }
     Ok(())
@@ -384,7 +400,7 @@ fn run_workers(
     })
 }
 
-fn print_workers(results: &WorkersResults, machine: &str) -> Result<()> {
+fn print_workers(results: &WorkersResults, machine: &str) -> io::Result<()> {
     let mut out = io::stdout().lock();
     writeln!(out, "\nThreads or processes? On {machine}\n")?;
     for table in results.tables() {
@@ -428,7 +444,12 @@ fn write_workers_files(
     fs::rename(partial(&markdown), &markdown)?;
     fs::rename(partial(&chart), &chart)?;
     drop(held);
-    println!("wrote {} and {}", markdown.display(), chart.display());
+    to_stdout(writeln!(
+        io::stdout(),
+        "wrote {} and {}",
+        markdown.display(),
+        chart.display()
+    ))?;
     Ok(())
 }
 
@@ -558,7 +579,7 @@ fn failed(
     format!("{}: {error}", cell.describe()).into()
 }
 
-fn print_report(results: &Results) -> Result<()> {
+fn print_report(results: &Results) -> io::Result<()> {
     let mut out = io::stdout().lock();
     writeln!(
         out,
@@ -595,7 +616,12 @@ fn write_files(results: &Results, out: &Path) -> Result<()> {
     fs::rename(partial(&markdown), &markdown)?;
     fs::rename(partial(&chart), &chart)?;
     drop(held);
-    println!("\nwrote {} and {}", markdown.display(), chart.display());
+    to_stdout(writeln!(
+        io::stdout(),
+        "\nwrote {} and {}",
+        markdown.display(),
+        chart.display()
+    ))?;
     Ok(())
 }
 

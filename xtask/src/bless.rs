@@ -27,6 +27,7 @@ use crate::execute::Record;
 use crate::golden::{Golden, Item, lines};
 use crate::infer::infer;
 use crate::matcher::{Outcome as MatchOutcome, match_output};
+use crate::out::say;
 use crate::pipeline::{Plan, Session};
 use crate::problem::describe_leftover;
 use crate::runner::{Ending, describe_status};
@@ -60,10 +61,10 @@ pub fn bless(options: &Options, names: &[String]) -> Result<bool> {
     for (index, example) in session.examples.iter().enumerate() {
         let runs: Vec<&Record> = records.iter().filter(|r| r.example == index).collect();
         match bless_example(example, &runs) {
-            Ok(message) => println!("{}: {message}", example.name),
+            Ok(message) => say!("{}: {message}", example.name)?,
             Err(why) => {
                 all_blessed = false;
-                println!("{}: not blessed: {why:#}", example.name);
+                say!("{}: not blessed: {why:#}", example.name)?;
             }
         }
     }

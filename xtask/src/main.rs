@@ -14,6 +14,7 @@ mod infer;
 mod interrupt;
 mod ipc_objects;
 mod matcher;
+mod out;
 mod pipeline;
 mod problem;
 mod procs;
@@ -50,10 +51,7 @@ fn main() -> ExitCode {
         }
     };
     let result = match command {
-        Command::Help => {
-            println!("{}", cli::USAGE);
-            return ExitCode::SUCCESS;
-        }
+        Command::Help => out::say!("{}", cli::USAGE).map(|()| true),
         Command::Verify(options, names) => verify::verify(&options, &names),
         Command::Bless(options, names) => bless::bless(&options, &names),
         Command::Run(options, program) => single::run_program(&options, &program),
@@ -66,6 +64,8 @@ fn main() -> ExitCode {
     match result {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
+        // `| head`: the reader has all it wanted.
+        Err(error) if error.is::<out::StdoutClosed>() => ExitCode::SUCCESS,
         Err(error) => {
             // `{:#}` puts the whole chain of causes on one line.
             eprintln!("error: {error:#}");

@@ -10,6 +10,7 @@ use crate::capture::{Captured, size};
 use crate::cli::Options;
 use crate::conditions::Condition;
 use crate::execute::{Job, run_all};
+use crate::out::say;
 use crate::problem::describe_leftover;
 use crate::runner::{self, Ending};
 
@@ -17,7 +18,7 @@ use crate::runner::{self, Ending};
 pub fn run_program(options: &Options, program: &[OsString]) -> Result<bool> {
     let (program, args) = program.split_first().context("no program given")?;
     let isolation = options.isolation.resolve();
-    println!("isolation: {}", isolation.describe());
+    say!("isolation: {}", isolation.describe())?;
     let job = Job {
         example: 0,
         run: 1,
@@ -38,34 +39,32 @@ pub fn run_program(options: &Options, program: &[OsString]) -> Result<bool> {
         } => format!("timed out (the main process had {how})"),
         Ending::NotRun(why) => format!("not run: {why}"),
     };
-    println!("ending: {ending}");
-    println!("time: {:.0} ms", outcome.elapsed.as_secs_f64() * 1000.0);
-    println!("stdout: {}", amount(&outcome.stdout));
-    println!("stderr: {}", amount(&outcome.stderr));
+    say!("ending: {ending}")?;
+    say!("time: {:.0} ms", outcome.elapsed.as_secs_f64() * 1000.0)?;
+    say!("stdout: {}", amount(&outcome.stdout))?;
+    say!("stderr: {}", amount(&outcome.stderr))?;
     if outcome.output_abandoned {
-        println!("output: still open after the kill; verify stopped reading");
+        say!("output: still open after the kill; verify stopped reading")?;
     }
     for (name, captured) in [("stdout", &outcome.stdout), ("stderr", &outcome.stderr)] {
         if !captured.bytes.is_empty() {
-            println!("--- {name} ---");
-            print!(
-                "{}",
-                crate::view::head(
-                    &String::from_utf8_lossy(&captured.bytes),
-                    crate::view::MAX_REPORT_LINES
-                )
+            say!("--- {name} ---")?;
+            let text = crate::view::head(
+                &String::from_utf8_lossy(&captured.bytes),
+                crate::view::MAX_REPORT_LINES,
             );
+            say!("{}", text.trim_end_matches('\n'))?;
         }
     }
     for leftover in &outcome.leftovers {
-        println!("left behind: {}", describe_leftover(leftover));
+        say!("left behind: {}", describe_leftover(leftover))?;
     }
     for suspect in &record.suspects {
-        println!(
+        say!(
             "warning: {} appeared while it ran and is still there (not removed: without \
              namespaces, verify cannot tell who made it)",
             describe_leftover(suspect)
-        );
+        )?;
     }
     Ok(outcome.ending == Ending::Exited(0) && outcome.leftovers.is_empty())
 }

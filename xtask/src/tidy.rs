@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
+use crate::out::say;
 use crate::workspace::{Workspace, shown};
 
 const BLOCK_START: &str = "// ==== copied block: ";
@@ -51,10 +52,10 @@ pub fn tidy() -> Result<bool> {
         problems.extend(differing_copies(name, copies));
     }
     for problem in &problems {
-        println!("{problem}");
+        say!("{problem}")?;
     }
     let copies: usize = blocks.values().map(Vec::len).sum();
-    println!(
+    say!(
         "tidy: {} Rust files, {} copied block{} in {copies} copies, comments within {} columns: {}",
         files.len(),
         blocks.len(),
@@ -69,7 +70,7 @@ pub fn tidy() -> Result<bool> {
                 if problems.len() == 1 { "" } else { "s" }
             )
         }
-    );
+    )?;
     Ok(problems.is_empty())
 }
 

@@ -8,6 +8,7 @@ use crate::check::{Expectation, judge};
 use crate::cli::Options;
 use crate::conditions::Condition;
 use crate::execute::Record;
+use crate::out::say;
 use crate::pipeline::{Plan, Session};
 use crate::problem::{Problem, describe_leftover, seconds};
 
@@ -41,24 +42,24 @@ pub fn verify(options: &Options, names: &[String]) -> Result<bool> {
         );
     }
 
-    println!(
+    say!(
         "verify: {} example{}, timeout {}, {} at a time",
         examples.len(),
         plural(examples.len()),
         seconds(options.timeout),
         options.jobs
-    );
+    )?;
     let conditions: Vec<String> = plan
         .iter()
         .map(|(c, runs)| format!("{c} x{}", runs.len()))
         .collect();
-    println!("runs: {}", conditions.join(", "));
-    println!(
+    say!("runs: {}", conditions.join(", "))?;
+    say!(
         "checks: stdout, stderr, exit status, every process started, TMPDIR, working directory, \
          IPC objects"
-    );
-    println!("isolation: {}", session.isolation.describe());
-    println!();
+    )?;
+    say!("isolation: {}", session.isolation.describe())?;
+    say!()?;
 
     let records = session.run(&plan, options)?;
     let mut warnings = Vec::new();
@@ -111,16 +112,16 @@ pub fn verify(options: &Options, names: &[String]) -> Result<bool> {
         };
         let failed_runs: usize = failures.iter().map(|(_, r, _)| r.len()).sum();
         if failures.is_empty() {
-            println!("example {} ... ok ({}{also})", example.name, timing(&times));
+            say!("example {} ... ok ({}{also})", example.name, timing(&times))?;
         } else {
-            println!(
+            say!(
                 "example {} ... FAILED ({} of {} run{} failed; {})",
                 example.name,
                 failed_runs,
                 runs.len(),
                 plural(runs.len()),
                 timing(&times)
-            );
+            )?;
             failed_examples.push(example.name.clone());
             for (condition, runs, found) in failures {
                 let planned = plan
@@ -142,27 +143,27 @@ pub fn verify(options: &Options, names: &[String]) -> Result<bool> {
     }
 
     if !warnings.is_empty() {
-        println!();
+        say!()?;
         for warning in &warnings {
-            println!("{warning}");
+            say!("{warning}")?;
         }
     }
     if !failure_reports.is_empty() {
-        println!("\nfailures:\n");
+        say!("\nfailures:\n")?;
         for report in &failure_reports {
-            println!("{report}\n");
+            say!("{report}\n")?;
         }
-        println!("failures:");
+        say!("failures:")?;
         for name in &failed_examples {
-            println!("    {name}");
+            say!("    {name}")?;
         }
     }
-    println!();
-    println!(
+    say!()?;
+    say!(
         "{} passed, {} failed",
         examples.len() - failed_examples.len(),
         failed_examples.len()
-    );
+    )?;
     Ok(failed_examples.is_empty())
 }
 

@@ -219,3 +219,37 @@ fn programs_start_with_no_signal_blocked() {
         assert!(text.contains("SigBlk:\t0000000000000000"), "{text}");
     }
 }
+
+#[test]
+fn a_closed_stdout_ends_quietly_and_a_full_one_is_one_line() {
+    use std::io::{BufRead, BufReader};
+    let tmp = tempfile::tempdir().unwrap();
+    let mut child = xtask(tmp.path(), &["run", "--", "sh", "-c", "echo one; echo two"])
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    // The reader is gone: like `| head -1`.
+    let output = child.wait_with_output().unwrap();
+    assert!(first.starts_with("isolation:"), "{first}");
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&output.stderr), "");
+
+    let full = fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let output = Command::new(XTASK)
+        .args(["run", "--", "true"])
+        .env("TMPDIR", tmp.path())
+        .stdout(full)
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("No space left on device"), "{stderr}");
+}
