@@ -26,6 +26,18 @@ pub fn check_single_threaded() -> Result<()> {
     Ok(())
 }
 
+/// Waits (up to 100 ms) for threads that were joined a moment ago to leave /proc, then checks
+/// that this process has one thread: call it before forking after threads have run.
+pub fn settle_single_threaded() -> Result<()> {
+    for _ in 0..100 {
+        if check_single_threaded().is_ok() {
+            return Ok(());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    check_single_threaded()
+}
+
 /// A name for a POSIX queue or shared-memory object, unique per process and call. Created with
 /// O_EXCL, a name someone else holds (or planted) fails instead of being shared.
 pub fn unique_name(kind: &str) -> String {
@@ -243,6 +255,10 @@ pub fn exit_child(result: Result<()>) -> ! {
 }
 
 impl Child {
+    pub fn pid(&self) -> Pid {
+        self.pid.expect("a child not yet waited for has a pid")
+    }
+
     /// Waits for the child to exit and turns anything but exit status 0 into an error.
     pub fn wait(mut self) -> Result<()> {
         let pid = self.pid.take().expect("a child is waited for once");

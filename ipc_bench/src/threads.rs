@@ -19,16 +19,11 @@ pub struct ChannelEnd {
 
 impl End for ChannelEnd {
     fn send(&mut self, msg: &[u8]) -> io::Result<()> {
-        self.tx
-            .send(msg.to_vec())
-            .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the peer thread has ended"))
+        self.tx.send(msg.to_vec()).map_err(|_| gone())
     }
 
     fn recv<R>(&mut self, f: impl FnOnce(&[u8]) -> R) -> io::Result<R> {
-        let msg = self
-            .rx
-            .recv()
-            .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the peer thread has ended"))?;
+        let msg = self.rx.recv().map_err(|_| gone())?;
         Ok(f(&msg))
     }
 }

@@ -11,12 +11,9 @@ use std::sync::{Arc, Barrier, Condvar, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use nix::sys::wait::{WaitStatus, waitpid};
-use nix::unistd::{ForkResult, Pid};
-
 use crate::measure::{Budget, time_each};
 use crate::stats::Latency;
-use crate::sys;
+use crate::sys::{self, Forked};
 
 /// The hidden first argument that makes this program exit at once: the "fresh program" that
 /// `Command::spawn` starts.
@@ -108,7 +105,10 @@ pub fn start_costs(effort: &Effort) -> crate::Result<StartCosts> {
                 }
                 Ok(())
             })?,
-            Kind::Forked => time_each(effort.timing, 20, fork_and_reap)?,
+            Kind::Forked => {
+                sys::settle_single_threaded()?;
+                time_each(effort.timing, 20, fork_and_reap)?
+            }
             Kind::Spawned => time_each(effort.timing, 5, || {
                 let status = Command::new(&exe).arg(EXIT_ROLE).status()?;
                 if !status.success() {
@@ -120,6 +120,7 @@ pub fn start_costs(effort: &Effort) -> crate::Result<StartCosts> {
         per_kind.push((kind, latency));
     }
     let mut fork_with_memory = Vec::new();
+    sys::settle_single_threaded()?;
     for &bytes in effort.fork_memory {
         let memory = touched(bytes);
         let budget = Budget {
@@ -144,34 +145,13 @@ fn touched(bytes: usize) -> Vec<u8> {
     memory
 }
 
-/// One fork whose child exits at once, reaped and checked.
+/// One fork whose child exits at once, reaped and checked: the way every fork here is made
+/// (`sys::fork`: flushed, the child set to die with its parent).
 fn fork_and_reap() -> crate::Result<()> {
-    let child = fork_quietly()?;
-    let Some(child) = child else {
-        // Safety: `_exit` ends the child at once, running nothing of the parent's.
-        unsafe { libc::_exit(0) }
+    let Forked::Parent(child) = sys::fork()? else {
+        sys::exit_child(Ok(()))
     };
-    match waitpid(child, None)? {
-        WaitStatus::Exited(_, 0) => Ok(()),
-        other => Err(format!("a forked child ended with {other:?}").into()),
-    }
-}
-
-/// `fork` for children that only `_exit` or run code that cannot unwind: `None` in the child.
-fn fork_quietly() -> crate::Result<Option<Pid>> {
-    // A thread joined a moment ago can still be listed in /proc for a moment: give it time.
-    for _ in 0..100 {
-        if sys::check_single_threaded().is_ok() {
-            break;
-        }
-        thread::sleep(Duration::from_millis(1));
-    }
-    sys::check_single_threaded()?;
-    // Safety: the process has one thread (checked just above), so the child is a complete copy.
-    match unsafe { nix::unistd::fork() }? {
-        ForkResult::Parent { child } => Ok(Some(child)),
-        ForkResult::Child => Ok(None),
-    }
+    child.wait()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -248,28 +228,25 @@ fn idle_threads(n: usize) -> crate::Result<(f64, f64)> {
 
 /// Memory added by `n` forked children blocked reading a pipe: theirs, and the parent's growth.
 fn idle_forks(n: usize) -> crate::Result<(f64, f64)> {
+    sys::settle_single_threaded()?;
     let (rss0, pss0) = rollup("self")?;
     let (mut reader, writer) = std::io::pipe()?;
     let mut children = Vec::new();
     for _ in 0..n {
-        match fork_quietly()? {
-            None => {
+        match sys::fork()? {
+            Forked::Child => sys::run_child(|| {
                 drop(writer);
-                // Blocks until the parent closes the write end; no allocation, no unwinding.
-                let _ = reader.read(&mut [0u8; 1]);
-                // Safety: as in `fork_and_reap`.
-                unsafe { libc::_exit(0) }
-            }
-            Some(child) => children.push(child),
+                // Blocks until the parent closes the write end: end of file.
+                reader.read_to_end(&mut Vec::new())?;
+                Ok(())
+            }),
+            Forked::Parent(child) => children.push(child),
         }
     }
-    let measured = sum_memory(children.iter().map(|p| p.to_string()), rss0, pss0);
+    let measured = sum_memory(children.iter().map(|c| c.pid().to_string()), rss0, pss0);
     drop(writer);
     for child in children {
-        match waitpid(child, None)? {
-            WaitStatus::Exited(_, 0) => {}
-            other => return Err(format!("an idle forked child ended with {other:?}").into()),
-        }
+        child.wait()?;
     }
     measured
 }
@@ -457,23 +434,21 @@ fn split_threads(n: u64, workers: usize) -> crate::Result<(Duration, u64)> {
 }
 
 fn split_processes(n: u64, workers: usize) -> crate::Result<(Duration, u64)> {
+    sys::settle_single_threaded()?;
     let started = Instant::now();
     let (mut reader, writer) = std::io::pipe()?;
     let mut children = Vec::new();
     for (a, b) in parts(n, workers) {
-        match fork_quietly()? {
-            None => {
+        match sys::fork()? {
+            Forked::Child => sys::run_child(|| {
                 drop(reader);
                 // Eight bytes are written at once (under PIPE_BUF): the parent reads whole sums.
-                let sum = job(a, b).to_le_bytes();
-                let code = match (&writer).write(&sum) {
-                    Ok(8) => 0,
-                    _ => 1,
-                };
-                // Safety: as in `fork_and_reap`.
-                unsafe { libc::_exit(code) }
-            }
-            Some(child) => children.push(child),
+                match (&writer).write(&job(a, b).to_le_bytes())? {
+                    8 => Ok(()),
+                    n => Err(format!("wrote {n} of 8 bytes").into()),
+                }
+            }),
+            Forked::Parent(child) => children.push(child),
         }
     }
     drop(writer);
@@ -484,10 +459,7 @@ fn split_processes(n: u64, workers: usize) -> crate::Result<(Duration, u64)> {
         total += u64::from_le_bytes(sum);
     }
     for child in children {
-        match waitpid(child, None)? {
-            WaitStatus::Exited(_, 0) => {}
-            other => return Err(format!("a worker process ended with {other:?}").into()),
-        }
+        child.wait()?;
     }
     Ok((started.elapsed(), total))
 }

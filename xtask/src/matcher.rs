@@ -617,12 +617,7 @@ impl Stop {
                 // A line that belongs later in some stream means that stream's order broke.
                 if let Some(line) = output.get(self.at) {
                     for (s, (stream, &pos)) in streams.iter().zip(positions).enumerate() {
-                        if let Some((later, p)) = stream
-                            .iter()
-                            .enumerate()
-                            .skip(pos + 1)
-                            .find(|(_, p)| line_matches(p, line))
-                        {
+                        if let Some(p) = stream[pos + 1..].iter().find(|p| line_matches(p, line)) {
                             reason.push_str(&format!(
                                 "; it matches {} of stream {}, but that stream's order puts {} \
                                  before it: the order of stream {} was broken",
@@ -631,7 +626,6 @@ impl Stop {
                                 expected(&stream[pos]),
                                 s + 1
                             ));
-                            let _ = later;
                             break;
                         }
                     }

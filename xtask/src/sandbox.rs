@@ -388,12 +388,7 @@ fn launch(run_dir: &Path, program: &str, args: &[String], limits: Limits) -> Res
 }
 
 fn list(dir: &Path) -> Result<Vec<String>> {
-    let mut names = fs::read_dir(dir)
-        .with_context(|| format!("cannot list {}", dir.display()))?
-        .map(|e| e.map(|e| e.file_name().to_string_lossy().into_owned()))
-        .collect::<io::Result<Vec<_>>>()?;
-    names.sort();
-    Ok(names)
+    crate::runner::list_dir(dir).with_context(|| format!("cannot list {}", dir.display()))
 }
 
 /// The SysV objects of the current IPC namespace, as `KIND id ID key KEY`.
