@@ -2,7 +2,7 @@
 //!
 //! Each example runs several times (`--repeat`, default 3), in turn plain, pinned to one CPU and
 //! with every CPU busy, so that output whose order or values can vary has a chance to vary.
-//! Then, for each stream, the first of these that matches every run is written:
+//! Then, for each stream, the first of these that matches every run is chosen:
 //!
 //! 1. the existing golden file, unchanged;
 //! 2. the existing file with its placeholders and blocks kept where they still match, and
@@ -11,8 +11,11 @@
 //!    placeholders where values differ, `[interleaved]` or `[unordered]` blocks where the order
 //!    does.
 //!
-//! When none matches every run, bless refuses and says why, rather than freezing one random
-//! order into the golden file. It also refuses a run that fails or leaves something behind.
+//! The choice is then confirmed by more runs (up to three rounds of six): a run it does not
+//! match joins the others and the choice is made again, so that order the first runs happened
+//! to share is not frozen into the file. Only then is anything written. When no file matches
+//! every run, bless refuses and says why. It also refuses a run that fails or leaves something
+//! behind.
 
 use std::fs;
 use std::path::Path;
@@ -37,30 +40,73 @@ use crate::workspace::Example;
 /// Runs per example when `--repeat` is not given: one under each condition.
 const DEFAULT_RUNS: u32 = 3;
 
+/// Runs of each example that confirm a chosen golden file (a round under every condition), and
+/// how many rounds there may be. Runs show only the variation they happened to have: a file
+/// inferred from three runs that all printed their threads in one order would claim that order.
+/// A new run that does not match joins the others, and the file is chosen again.
+const CONFIRM_RUNS: u32 = 6;
+const CONFIRM_ROUNDS: usize = 3;
+
+/// The conditions bless runs under, in turn.
+const CYCLE: [Condition; 3] = [Condition::Plain, Condition::OneCpu, Condition::Busy];
+
 /// Returns whether every named example was blessed.
 pub fn bless(options: &Options, names: &[String]) -> Result<bool> {
     let session = Session::prepare(options, names)?;
     let repeat = options.repeat.unwrap_or(DEFAULT_RUNS);
-    let cycle = [Condition::Plain, Condition::OneCpu, Condition::Busy];
-    let plan: Plan = cycle
-        .iter()
-        .enumerate()
-        .map(|(i, &c)| {
-            (
-                c,
-                (1..=repeat)
-                    .filter(|r| (*r as usize - 1) % 3 == i)
-                    .collect(),
-            )
-        })
-        .filter(|(_, runs): &(Condition, Vec<u32>)| !runs.is_empty())
+    let mut outputs: Vec<Result<Outputs>> = (0..session.examples.len())
+        .map(|_| Ok(Outputs::default()))
         .collect();
-    let records = session.run(&plan, options)?;
+    let mut choices: Vec<Option<(Choice, Choice)>> = vec![None; session.examples.len()];
+    let mut first_run = 1;
+    let mut batch = repeat;
+    for round in 0..=CONFIRM_ROUNDS {
+        let records = session.run(&plan(first_run, batch), options)?;
+        first_run += batch;
+        batch = CONFIRM_RUNS;
+        let mut open = false;
+        for (index, example) in session.examples.iter().enumerate() {
+            let Ok(seen) = &mut outputs[index] else {
+                continue;
+            };
+            let runs: Vec<&Record> = records.iter().filter(|r| r.example == index).collect();
+            let new = match Outputs::collect(&runs) {
+                Ok(new) => new,
+                Err(e) => {
+                    outputs[index] = Err(e);
+                    continue;
+                }
+            };
+            // A choice stands when the new runs match it too.
+            if let Some(choice) = &choices[index]
+                && confirmed(choice, &new)
+            {
+                seen.extend(new);
+                continue;
+            }
+            seen.extend(new);
+            choices[index] = match choose_both(example, seen) {
+                Ok(choice) => Some(choice),
+                Err(e) => {
+                    outputs[index] = Err(e);
+                    None
+                }
+            };
+            open |= round < CONFIRM_ROUNDS;
+        }
+        if !open {
+            break;
+        }
+    }
 
     let mut all_blessed = true;
     for (index, example) in session.examples.iter().enumerate() {
-        let runs: Vec<&Record> = records.iter().filter(|r| r.example == index).collect();
-        match bless_example(example, &runs) {
+        let result = match (&outputs[index], &choices[index]) {
+            (Err(e), _) => Err(anyhow::anyhow!("{e:#}")),
+            (Ok(seen), Some((stdout, stderr))) => write(example, stdout, stderr, seen.runs()),
+            (Ok(_), None) => Err(anyhow::anyhow!("no run to learn from")),
+        };
+        match result {
             Ok(message) => say!("{}: {message}", example.name)?,
             Err(why) => {
                 all_blessed = false;
@@ -71,49 +117,85 @@ pub fn bless(options: &Options, names: &[String]) -> Result<bool> {
     Ok(all_blessed)
 }
 
-fn bless_example(example: &Example, runs: &[&Record]) -> Result<String> {
-    let mut stdouts = Vec::new();
-    let mut stderrs = Vec::new();
-    for record in runs {
-        let o = &record.outcome;
-        let status = match &o.ending {
-            Ending::Exited(0) => None,
-            Ending::Exited(code) => Some(format!("exited with {code}")),
-            Ending::Signaled(signal) => Some(format!(
-                "was {}",
-                describe_status(std::os::unix::process::ExitStatusExt::from_raw(*signal))
-            )),
-            Ending::TimedOut { .. } => Some("timed out".to_string()),
-            Ending::NotRun(why) => Some(format!("could not run: {why}")),
-        };
-        if let Some(status) = status {
-            anyhow::bail!(
-                "run {} {status}; only a passing run can be blessed",
-                record.run
-            );
-        }
-        if let Some(leftover) = o.leftovers.first().or(record.suspects.first()) {
-            anyhow::bail!(
-                "run {} left behind {}; fix the example first",
-                record.run,
-                describe_leftover(leftover)
-            );
-        }
-        for (stream, captured) in [("stdout", &o.stdout), ("stderr", &o.stderr)] {
-            if captured.dropped > 0 {
+/// `count` runs numbered from `first`, spread over [`CYCLE`].
+fn plan(first: u32, count: u32) -> Plan {
+    CYCLE
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| {
+            let runs = (first..first + count)
+                .filter(|r| (*r as usize - 1) % CYCLE.len() == i)
+                .collect();
+            (c, runs)
+        })
+        .filter(|(_, runs): &(Condition, Vec<u32>)| !runs.is_empty())
+        .collect()
+}
+
+/// What the runs of one example printed.
+#[derive(Default)]
+struct Outputs {
+    stdout: Vec<String>,
+    stderr: Vec<String>,
+}
+
+impl Outputs {
+    /// The runs' output, if every run passed and left nothing behind.
+    fn collect(runs: &[&Record]) -> Result<Outputs> {
+        let mut outputs = Outputs::default();
+        for record in runs {
+            let o = &record.outcome;
+            let status = match &o.ending {
+                Ending::Exited(0) => None,
+                Ending::Exited(code) => Some(format!("exited with {code}")),
+                Ending::Signaled(signal) => Some(format!(
+                    "was {}",
+                    describe_status(std::os::unix::process::ExitStatusExt::from_raw(*signal))
+                )),
+                Ending::TimedOut { .. } => Some("timed out".to_string()),
+                Ending::NotRun(why) => Some(format!("could not run: {why}")),
+            };
+            if let Some(status) = status {
                 anyhow::bail!(
-                    "run {}: {stream} printed more than {}; fix the example first",
+                    "run {} ({}) {status}; only a passing run can be blessed",
                     record.run,
-                    crate::capture::size(crate::capture::KEEP as u64)
+                    record.condition
                 );
             }
+            if let Some(leftover) = o.leftovers.first().or(record.suspects.first()) {
+                anyhow::bail!(
+                    "run {} left behind {}; fix the example first",
+                    record.run,
+                    describe_leftover(leftover)
+                );
+            }
+            for (stream, captured) in [("stdout", &o.stdout), ("stderr", &o.stderr)] {
+                if captured.dropped > 0 {
+                    anyhow::bail!(
+                        "run {}: {stream} printed more than {}; fix the example first",
+                        record.run,
+                        crate::capture::size(crate::capture::KEEP as u64)
+                    );
+                }
+            }
+            outputs
+                .stdout
+                .push(utf8(&o.stdout.bytes, "stdout", record.run)?);
+            outputs
+                .stderr
+                .push(utf8(&o.stderr.bytes, "stderr", record.run)?);
         }
-        stdouts.push(utf8(&o.stdout.bytes, "stdout", record.run)?);
-        stderrs.push(utf8(&o.stderr.bytes, "stderr", record.run)?);
+        Ok(outputs)
     }
-    let stdout = bless_stream(&example.golden_stdout(), &stdouts, true)?;
-    let stderr = bless_stream(&example.golden_stderr(), &stderrs, false)?;
-    Ok(format!("{stdout}; {stderr}"))
+
+    fn extend(&mut self, more: Outputs) {
+        self.stdout.extend(more.stdout);
+        self.stderr.extend(more.stderr);
+    }
+
+    fn runs(&self) -> usize {
+        self.stdout.len()
+    }
 }
 
 fn utf8(bytes: &[u8], stream: &str, run: u32) -> Result<String> {
@@ -125,35 +207,56 @@ fn utf8(bytes: &[u8], stream: &str, run: u32) -> Result<String> {
     })
 }
 
-/// Writes the golden file for one stream, or removes it when an optional stream is empty.
-fn bless_stream(path: &Path, outputs: &[String], required: bool) -> Result<String> {
-    let name = path
-        .file_name()
-        .map_or(String::new(), |n| n.to_string_lossy().into_owned());
+/// What bless does with one golden file.
+#[derive(Clone)]
+enum Choice {
+    /// The existing file matches every run.
+    Keep(Golden),
+    /// A new text: how it was made, and the text.
+    Write(&'static str, String, Golden),
+    /// An optional stream printed nothing: no file (removing one that exists).
+    NoFile,
+}
+
+impl Choice {
+    /// Whether `outputs` fit this choice.
+    fn fits(&self, outputs: &[String]) -> bool {
+        match self {
+            Choice::Keep(golden) | Choice::Write(_, _, golden) => outputs
+                .iter()
+                .all(|o| matches!(match_output(golden, &lines(o)), MatchOutcome::Match(_))),
+            Choice::NoFile => outputs.iter().all(String::is_empty),
+        }
+    }
+}
+
+fn confirmed((stdout, stderr): &(Choice, Choice), new: &Outputs) -> bool {
+    stdout.fits(&new.stdout) && stderr.fits(&new.stderr)
+}
+
+fn choose_both(example: &Example, seen: &Outputs) -> Result<(Choice, Choice)> {
+    Ok((
+        choose(&example.golden_stdout(), &seen.stdout, true)?,
+        choose(&example.golden_stderr(), &seen.stderr, false)?,
+    ))
+}
+
+/// The first golden file that matches every run: the existing one, the existing one with
+/// changed lines written as printed, or one inferred from the runs.
+fn choose(path: &Path, outputs: &[String], required: bool) -> Result<Choice> {
+    if !required && outputs.iter().all(String::is_empty) {
+        return Ok(Choice::NoFile);
+    }
     let old = if path.exists() {
         Some(load_golden(path)?)
     } else {
         None
     };
-    if !required && outputs.iter().all(String::is_empty) {
-        if old.is_some() {
-            fs::remove_file(path).with_context(|| format!("cannot remove {}", path.display()))?;
-            return Ok(format!("{name} removed (nothing printed)"));
-        }
-        return Ok(format!("no {name} (nothing printed)"));
-    }
     let runs: Vec<Vec<&str>> = outputs.iter().map(|o| lines(o)).collect();
-    let fits = |golden: &Golden| {
-        runs.iter()
-            .all(|run| matches!(match_output(golden, run), MatchOutcome::Match(_)))
-    };
-    if let Some(old) = &old
-        && fits(old)
+    if let Some(old) = old.clone()
+        && Choice::Keep(old.clone()).fits(outputs)
     {
-        return Ok(format!(
-            "{name} unchanged (it matches all {} runs)",
-            runs.len()
-        ));
+        return Ok(Choice::Keep(old));
     }
     let mut tried = Vec::new();
     if let Some(old) = &old {
@@ -193,18 +296,45 @@ fn bless_stream(path: &Path, outputs: &[String], required: bool) -> Result<Strin
             ));
             continue;
         }
-        fs::write(path, &text).with_context(|| format!("cannot write {}", path.display()))?;
-        return Ok(format!(
-            "{name} written, {how} ({} lines; matches all {} runs)",
-            text.lines().count(),
-            runs.len()
-        ));
+        return Ok(Choice::Write(how, text, golden));
     }
     anyhow::bail!(
-        "no golden file matches every run; mark lines whose order varies with blocks and values \
-         that change with placeholders by hand, then bless again:\n{}",
+        "{}: no golden file matches every run; mark lines whose order varies with blocks and \
+         values that change with placeholders by hand, then bless again:\n{}",
+        path.display(),
         why.join("\n")
     )
+}
+
+/// Carries out both choices and says what was done.
+fn write(example: &Example, stdout: &Choice, stderr: &Choice, runs: usize) -> Result<String> {
+    let mut said = Vec::new();
+    for (path, choice) in [
+        (example.golden_stdout(), stdout),
+        (example.golden_stderr(), stderr),
+    ] {
+        let name = path
+            .file_name()
+            .map_or(String::new(), |n| n.to_string_lossy().into_owned());
+        said.push(match choice {
+            Choice::Keep(_) => format!("{name} unchanged (it matches all {runs} runs)"),
+            Choice::NoFile if path.exists() => {
+                fs::remove_file(&path)
+                    .with_context(|| format!("cannot remove {}", path.display()))?;
+                format!("{name} removed (nothing printed)")
+            }
+            Choice::NoFile => format!("no {name} (nothing printed)"),
+            Choice::Write(how, text, _) => {
+                fs::write(&path, text)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                format!(
+                    "{name} written, {how} ({} lines; matches all {runs} runs)",
+                    text.lines().count()
+                )
+            }
+        });
+    }
+    Ok(said.join("; "))
 }
 
 /// A golden text for `output` that reuses `old`'s patterns where they still match.
@@ -270,6 +400,30 @@ mod tests {
 
     fn merged(old: &str, output: &str) -> String {
         merge(Some(&Golden::parse(old).unwrap()), &lines(output))
+    }
+
+    #[test]
+    fn runs_are_spread_over_the_conditions_and_numbered_on() {
+        let p = plan(4, 6);
+        assert_eq!(
+            p,
+            vec![
+                (Condition::Plain, vec![4, 7]),
+                (Condition::OneCpu, vec![5, 8]),
+                (Condition::Busy, vec![6, 9]),
+            ]
+        );
+        assert_eq!(plan(1, 1), vec![(Condition::Plain, vec![1])]);
+    }
+
+    #[test]
+    fn a_choice_fits_only_the_runs_it_matches() {
+        let golden = Golden::parse("[unordered]\na\nb\n[/unordered]\n").unwrap();
+        let keep = Choice::Keep(golden);
+        assert!(keep.fits(&["a\nb\n".to_string(), "b\na\n".to_string()]));
+        assert!(!keep.fits(&["a\nc\n".to_string()]));
+        assert!(Choice::NoFile.fits(&[String::new()]));
+        assert!(!Choice::NoFile.fits(&["oops\n".to_string()]));
     }
 
     #[test]

@@ -323,16 +323,20 @@ const FILLER: [&str; 20] = [
 
 /// A placeholder name from the word before position `w`: `pid 4711` gives `PID`.
 fn name_before(line: &Line, w: usize) -> String {
-    let before: String = line.between[..=w]
-        .iter()
-        .zip(line.words.iter().map(String::as_str).chain([""]))
-        .flat_map(|(b, word)| [b.as_str(), word])
-        .take(2 * w + 1)
-        .collect();
-    let word = tokens(&before)
-        .into_iter()
+    let mut before = String::new();
+    for i in 0..w {
+        before.push_str(&line.between[i]);
+        before.push_str(&line.words[i]);
+    }
+    before.push_str(&line.between[w]);
+    let tokens = tokens(&before);
+    // The nearest word before the value, but not a filler, and not a speaker's label such as
+    // `parent:` in `parent: 4711 is still alive` (the value is not the parent).
+    let word = (0..tokens.len())
         .rev()
-        .filter(|t| t.chars().next().is_some_and(char::is_alphabetic))
+        .filter(|&i| tokens[i].chars().next().is_some_and(char::is_alphabetic))
+        .filter(|&i| tokens.get(i + 1) != Some(&":"))
+        .map(|i| tokens[i])
         .find(|t| !FILLER.contains(&t.to_lowercase().as_str()));
     let name: String = word
         .map(|w| {
@@ -562,7 +566,7 @@ mod tests {
         ]);
         assert_eq!(
             text,
-            "my pid is [PID]\nparent: [PARENT] exited with 3\nparent: sent SIGKILL to [SIGKILL]\n"
+            "my pid is [PID]\nparent: [VALUE] exited with 3\nparent: sent SIGKILL to [SIGKILL]\n"
         );
     }
 
