@@ -51,12 +51,12 @@ const LIMIT_TRIES: usize = 3;
 
 /// Where a copy's destination sits relative to its source, modulo a page: half a page apart.
 ///
-/// glibc copies blocks of a few KiB with `rep movsb`, and on some CPUs (seen here on an AMD
-/// EPYC) that is about 40 times slower when the destination lies just past a multiple of 4096
-/// bytes from the source (16 bytes past, with the two `Vec`s this code used to allocate: 1.9 µs
-/// for 4 KiB instead of 47 ns): loads and stores then alias in the CPU's 4 KiB-indexed
-/// store-forwarding check. Where the allocator puts two buffers is an accident, so a limit
-/// measured on two `Vec`s was an accident too; half a page apart is never the slow case.
+/// On some CPUs (seen here on an AMD EPYC) glibc's memcpy of a few KiB is several times slower
+/// when the destination lies just past a multiple of 4096 bytes from the source, as it did with
+/// the two `Vec`s this code used to allocate (16 bytes past): loads and stores then alias in the
+/// CPU's check by page offset. ipc_bench/README.md has the figures. Where the allocator puts two
+/// buffers is an accident, so a limit measured on two `Vec`s was an accident too; half a page
+/// apart is never the slow case.
 const DST_OFFSET_IN_PAGE: usize = 2048;
 
 /// A destination of `size` bytes at [`DST_OFFSET_IN_PAGE`] from `src`, modulo 4096, inside
