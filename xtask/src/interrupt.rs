@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{SigSet, Signal, kill, killpg};
 use nix::unistd::Pid;
 
-use crate::procs;
+use crate::procs::{self, Proc};
 use crate::sandbox::Report;
 
 const SIGNALS: [Signal; 3] = [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP];
@@ -79,6 +79,21 @@ impl Registry {
     /// Whether `pid` leads one of the runs in progress (the process xtask started for it).
     pub fn is_run_leader(&self, pid: i32) -> bool {
         self.runs.contains_key(&pid)
+    }
+
+    /// Whether `p` is a process of the run led by `leader`, the leader itself excluded: in its
+    /// process group, in its IPC namespace (which `setsid` does not change), or an orphan handed
+    /// to us that belongs to no other run and is not one of our helpers.
+    pub fn belongs_to_run(&self, p: &Proc, leader: i32, ipc_ns: Option<u64>) -> bool {
+        let me = std::process::id() as i32;
+        p.pid != me
+            && p.pid != leader
+            && (p.pgrp == leader
+                || (ipc_ns.is_some() && p.ipc_ns == ipc_ns)
+                || (p.ppid == me
+                    && !self.is_run_leader(p.pid)
+                    && !self.is_run_leader(p.pgrp)
+                    && !self.is_helper(p.pid)))
     }
 
     pub fn add_helper(&mut self, pid: Pid) {
@@ -150,11 +165,10 @@ fn stop(signal: Signal) -> ! {
         let _ = killpg(Pid::from_raw(pgid), Signal::SIGKILL);
     }
     // What left its group (setsid) is found by its namespace, or as an orphan given to us.
-    let me = std::process::id() as i32;
-    let namespaces: Vec<u64> = registry
+    let runs_and_namespaces: Vec<(i32, Option<u64>)> = registry
         .runs
-        .values()
-        .filter_map(|r| Report::read(&r.dir).ok()?.ipc_ns)
+        .iter()
+        .map(|(&leader, run)| (leader, Report::read(&run.dir).ok().and_then(|r| r.ipc_ns)))
         .collect();
     let forwarded = registry.forwarded.clone();
     let forwarded_group = |p: &procs::Proc| {
@@ -165,11 +179,11 @@ fn stop(signal: Signal) -> ! {
     for _ in 0..50 {
         let Ok(found) = procs::scan(|p| {
             !p.is_zombie()
-                && p.pid != me
                 && !forwarded_group(p)
-                && (registry.runs.contains_key(&p.pgrp)
-                    || p.ipc_ns.is_some_and(|ns| namespaces.contains(&ns))
-                    || p.ppid == me)
+                && (registry.is_helper(p.pid)
+                    || runs_and_namespaces
+                        .iter()
+                        .any(|&(leader, ns)| registry.belongs_to_run(p, leader, ns)))
         }) else {
             break;
         };

@@ -617,7 +617,9 @@ impl Stop {
                 // A line that belongs later in some stream means that stream's order broke.
                 if let Some(line) = output.get(self.at) {
                     for (s, (stream, &pos)) in streams.iter().zip(positions).enumerate() {
-                        if let Some(p) = stream[pos + 1..].iter().find(|p| line_matches(p, line)) {
+                        // A finished stream (`pos` at its end) has nothing later.
+                        if let Some(p) = stream.iter().skip(pos + 1).find(|p| line_matches(p, line))
+                        {
                             reason.push_str(&format!(
                                 "; it matches {} of stream {}, but that stream's order puts {} \
                                  before it: the order of stream {} was broken",

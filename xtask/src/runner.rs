@@ -530,19 +530,8 @@ pub fn signal_name(signal: i32) -> String {
 /// Every process of the run led by `leader` except the leader itself: its process group, its
 /// IPC namespace, and the orphans handed to us that belong to no other run.
 fn descendants(leader: Pid, ipc_ns: Option<u64>) -> io::Result<Vec<Proc>> {
-    let me = std::process::id() as i32;
-    let pgid = leader.as_raw();
     let registry = interrupt::registry();
-    procs::scan(|p| {
-        p.pid != me
-            && p.pid != pgid
-            && (p.pgrp == pgid
-                || (ipc_ns.is_some() && p.ipc_ns == ipc_ns)
-                || (p.ppid == me
-                    && !registry.is_run_leader(p.pid)
-                    && !registry.is_run_leader(p.pgrp)
-                    && !registry.is_helper(p.pid)))
-    })
+    procs::scan(|p| registry.belongs_to_run(p, leader.as_raw(), ipc_ns))
 }
 
 fn as_leftover(p: &Proc) -> Leftover {
