@@ -25,21 +25,20 @@ pub fn verify(options: &Options, names: &[String]) -> Result<bool> {
         .iter()
         .map(Expectation::load)
         .collect::<Result<Vec<_>>>()?;
-    let repeat = options.repeat.unwrap_or(1);
-    let mut plan: Plan = vec![(Condition::Plain, (1..=repeat).collect())];
+    let repeat = options.repeat.unwrap_or(if options.stress {
+        DEFAULT_STRESS_REPEAT
+    } else {
+        1
+    });
+    let runs = || (1..=repeat).collect::<Vec<u32>>();
+    let mut plan: Plan = vec![(Condition::Plain, runs())];
     plan.extend(
         Condition::robustness(&session.isolation)
             .into_iter()
             .map(|c| (c, vec![1])),
     );
-    let stress_repeat = options.repeat.unwrap_or(DEFAULT_STRESS_REPEAT);
     if options.stress {
-        plan[0].1 = (1..=stress_repeat).collect();
-        plan.extend(
-            Condition::stress()
-                .into_iter()
-                .map(|c| (c, (1..=stress_repeat).collect())),
-        );
+        plan.extend(Condition::stress().into_iter().map(|c| (c, runs())));
     }
 
     say!(
