@@ -1,0 +1,38 @@
+//! A POSIX message queue for a process and the children it forks, its name removed at once.
+
+use anyhow::{Context, Result, anyhow};
+use nix::errno::Errno;
+use nix::mqueue::{MQ_OFlag, MqAttr, MqdT, mq_attr_member_t, mq_open, mq_unlink};
+use nix::sys::stat::Mode;
+
+/// Creates a queue of at most `maxmsg` messages of `msgsize` bytes; returns it and its name.
+/// The attributes are always passed: with `O_CREAT` and `None`, nix 0.31's `mq_open` calls
+/// C's with two arguments, and the mode and sizes C then reads are garbage.
+pub fn create(maxmsg: mq_attr_member_t, msgsize: mq_attr_member_t) -> Result<(MqdT, String)> {
+    static CREATED: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = CREATED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    // One leading slash and no other. O_EXCL: never share a queue someone else made.
+    let name = format!("/{}-{}-{n}", env!("CARGO_PKG_NAME"), std::process::id());
+    let flags = MQ_OFlag::O_CREAT | MQ_OFlag::O_EXCL | MQ_OFlag::O_RDWR;
+    let attr = MqAttr::new(0, maxmsg, msgsize, 0);
+    let mode = Mode::S_IRUSR | Mode::S_IWUSR;
+    let queue = mq_open(name.as_str(), flags, mode, Some(&attr)).map_err(|e| {
+        let hint = hint(e);
+        anyhow!("mq_open {name} ({maxmsg} messages of {msgsize} bytes): {e}{hint}")
+    })?;
+    // The descriptor keeps the queue alive and children inherit it. Without its name, even a
+    // SIGKILL leaves nothing: a queue never unlinked stays until reboot, using RLIMIT_MSGQUEUE.
+    mq_unlink(name.as_str()).with_context(|| format!("mq_unlink {name}"))?;
+    Ok((queue, name))
+}
+
+/// For an EINVAL: the limits that an unprivileged `mq_open` must stay within.
+fn hint(error: Errno) -> String {
+    if error != Errno::EINVAL {
+        return String::new();
+    }
+    let read = |file| std::fs::read_to_string(format!("/proc/sys/fs/mqueue/{file}"));
+    let limit = |file| read(file).unwrap_or_default().trim().to_string();
+    let (max, size) = (limit("msg_max"), limit("msgsize_max"));
+    format!(" (limits: msg_max {max}, msgsize_max {size})")
+}

@@ -1,0 +1,54 @@
+//! A POSIX message queue shared with a forked child: the child sends, the parent receives each
+//! message whole. Python: `multiprocessing.Queue`, or `posix_ipc.MessageQueue`. Man pages:
+//! mq_overview(7), mq_send(3), mq_receive(3).
+//!
+//! Run: `cargo run -p ipc_mqueue -- queue_with_child`
+//! Copy: queue_with_child.rs queue.rs fork.rs errors.rs
+//! Needs: anyhow, libc, nix (features mqueue, process, signal, time)
+
+use anyhow::{Context, Result, bail};
+use nix::errno::Errno;
+use nix::mqueue::{mq_close, mq_getattr, mq_send, mq_timedreceive};
+use nix::sys::signal::{Signal, kill};
+use nix::sys::time::TimeSpec;
+use nix::time::{ClockId, clock_gettime};
+
+mod errors;
+mod fork;
+mod queue;
+use errors::say;
+
+pub fn main() -> std::process::ExitCode {
+    errors::exit(run())
+}
+
+fn run() -> Result<()> {
+    let (queue, name) = queue::create(10, 256)?;
+    say!("parent: created {name} (10 messages of 256 bytes at most) and unlinked it")?;
+    let child = fork::fork(|| {
+        for n in 1..=3 {
+            mq_send(&queue, format!("Message {n}").as_bytes(), 0).context("mq_send")?;
+        }
+        Ok(())
+    })?;
+    // A buffer shorter than the queue's msgsize gives EMSGSIZE, even for a short message.
+    let mut buf = vec![0; mq_getattr(&queue)?.msgsize().try_into()?];
+    // A plain mq_receive would wait for ever for a child that failed before it sent.
+    let deadline = clock_gettime(ClockId::CLOCK_REALTIME)? + TimeSpec::new(10, 0);
+    for _ in 0..3 {
+        let mut priority = 0;
+        let len = match mq_timedreceive(&queue, &mut buf, &mut priority, &deadline) {
+            Err(Errno::ETIMEDOUT) => {
+                let _ = kill(child, Signal::SIGKILL); // ends it if stuck; a dead one ignores it
+                fork::wait(child).context("no message from the child in 10 s")?;
+                bail!("child {child} exited without sending");
+            }
+            other => other.context("mq_timedreceive")?,
+        };
+        let text = String::from_utf8_lossy(&buf[..len]);
+        say!("parent: received {text:?} ({len} bytes, priority {priority})")?;
+    }
+    fork::wait(child)?;
+    say!("parent: child exited with 0")?;
+    mq_close(queue).context("mq_close") // MqdT has no Drop: close it yourself
+}

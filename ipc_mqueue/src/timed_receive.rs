@@ -1,0 +1,43 @@
+//! A bounded wait on a queue: `mq_timedreceive` gives up at a deadline, an absolute
+//! CLOCK_REALTIME time rather than a duration. Python: `queue.get(timeout=0.05)`,
+//! `posix_ipc.MessageQueue.receive(timeout)`.
+//!
+//! Run: `cargo run -p ipc_mqueue -- timed_receive`
+//! Copy: timed_receive.rs queue.rs errors.rs
+//! Needs: anyhow, nix (features mqueue, time)
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use nix::errno::Errno;
+use nix::mqueue::{mq_close, mq_getattr, mq_timedreceive};
+use nix::sys::time::TimeSpec;
+use nix::time::{ClockId, clock_gettime};
+
+mod errors;
+mod queue;
+use errors::say;
+
+const WAIT: Duration = Duration::from_millis(50);
+
+pub fn main() -> std::process::ExitCode {
+    errors::exit(run())
+}
+
+fn run() -> Result<()> {
+    let (queue, _name) = queue::create(10, 256)?;
+    let mut buf = vec![0; mq_getattr(&queue)?.msgsize().try_into()?];
+    // Start the stopwatch first, so that the measured wait cannot come out shorter than WAIT.
+    let start = Instant::now();
+    let deadline = clock_gettime(ClockId::CLOCK_REALTIME)? + TimeSpec::from_duration(WAIT);
+    match mq_timedreceive(&queue, &mut buf, &mut 0, &deadline) {
+        Err(Errno::ETIMEDOUT) if start.elapsed() >= WAIT => {
+            say!("timed receive on an empty queue: ETIMEDOUT after at least {WAIT:?}")?
+        }
+        other => bail!(
+            "a timed receive on an empty queue gave {other:?} after {:?}",
+            start.elapsed()
+        ),
+    }
+    mq_close(queue).context("mq_close")
+}

@@ -1,0 +1,59 @@
+//! What the kernel shows of a shared mapping: its name gone from /dev/shm right after
+//! `shm_open`, the mapping still listed as shared in /proc/self/maps, and still shared with a
+//! child forked after the unlink. Python: `SharedMemory(create=True)`, `shm.unlink()`.
+//!
+//! Run: `cargo run -p ipc_shm -- seen_from_outside`
+//! Copy: seen_from_outside.rs shm.rs fork.rs errors.rs
+//! Needs: anyhow, libc, memmap2, nix (features fs, mman, process, signal)
+//!
+//! Man pages: shm_overview(7), proc_pid_maps(5).
+
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use anyhow::{Context, Result};
+
+mod errors;
+mod fork;
+mod shm;
+use errors::say;
+
+pub fn main() -> std::process::ExitCode {
+    errors::exit(run())
+}
+
+fn run() -> Result<()> {
+    let (mut map, name) = shm::create(4096)?;
+    say!("size: the mapping is {} bytes", map.len())?;
+    let path = Path::new("/dev/shm").join(name.trim_start_matches('/'));
+    let state = if path.exists() {
+        "still exists"
+    } else {
+        "is gone (unlinked right after shm_open)"
+    };
+    say!("name: {} {state}", path.display())?;
+    // The mapping is listed with `s` (shared) in its permissions, and the old name marked
+    // "(deleted)": the memory outlives its name.
+    let maps = std::fs::read_to_string("/proc/self/maps").context("reading /proc/self/maps")?;
+    let line = maps
+        .lines()
+        .find(|l| l.contains(&name))
+        .context("no such line in maps")?;
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    let file = fields.get(5..).map(|f| f.join(" ")).unwrap_or_default();
+    say!(
+        "maps: permissions {} (s = shared), file {file}",
+        fields.get(1).unwrap_or(&"?")
+    )?;
+    // Safety: as in atomic_counter.rs: aligned, 4096 bytes, alive until the end of `run`,
+    // and reached by both processes through `cell` alone.
+    let cell = unsafe { AtomicU64::from_ptr(map.as_mut_ptr().cast()) };
+    let child = fork::fork(|| {
+        cell.store(42, Ordering::Relaxed);
+        Ok(())
+    })?;
+    fork::wait(child)?;
+    let seen = cell.load(Ordering::Relaxed);
+    say!("shared: the child stored 42 after the unlink; the parent reads {seen}")?;
+    Ok(())
+}

@@ -1,0 +1,66 @@
+//! Every answer `waitpid` can give: an exit code, a death by signal, "still running" with
+//! `WNOHANG`, and `ECHILD` once no child is left. Python: `os.waitpid`, `os.WIFEXITED`,
+//! `os.WEXITSTATUS`, `os.WTERMSIG`, `os.WNOHANG`, `ChildProcessError`.
+//!
+//! Run: `cargo run -p process_basic -- exit_statuses`
+//! Copy: exit_statuses.rs fork.rs errors.rs
+//! Needs: anyhow, libc, nix (features process, signal)
+//!
+//! Man pages: waitpid(2), wait(2) for the status macros, kill(2).
+
+use std::io::Write as _;
+
+use anyhow::{Context, Result, bail};
+use nix::errno::Errno;
+use nix::sys::signal::{Signal, kill};
+use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
+use nix::unistd::{Pid, getpid, pause};
+
+mod errors;
+mod fork;
+use errors::say;
+
+pub fn main() -> std::process::ExitCode {
+    errors::exit(run())
+}
+
+fn run() -> Result<()> {
+    let quitter = fork::fork(|| {
+        say!("child {}: exiting with 3", getpid())?;
+        std::io::stdout().flush()?;
+        // Safety: _exit runs nothing of the parent's (see fork.rs); stdout is flushed above.
+        unsafe { libc::_exit(3) }
+    })?;
+    match waitpid(quitter, None).with_context(|| format!("waitpid {quitter}"))? {
+        WaitStatus::Exited(_, 3) => say!("parent: {quitter} exited with 3")?,
+        // 141 is fork.rs's word for a closed stdout: let fork::wait say so.
+        WaitStatus::Exited(_, 141) => fork::wait(quitter)?,
+        other => bail!("expected exit code 3, got {other:?}"),
+    }
+
+    // A child that waits for a signal that never comes: the parent kills it.
+    let sleeper = fork::fork(|| {
+        loop {
+            pause();
+        }
+    })?;
+    // WNOHANG asks without blocking. The sleeper cannot have ended on its own.
+    match waitpid(sleeper, Some(WaitPidFlag::WNOHANG)).context("waitpid WNOHANG")? {
+        WaitStatus::StillAlive => say!("parent: {sleeper} is still alive (waitpid with WNOHANG)")?,
+        other => bail!("the sleeper cannot have ended, got {other:?}"),
+    }
+    kill(sleeper, Signal::SIGKILL).with_context(|| format!("kill {sleeper} SIGKILL"))?;
+    say!("parent: sent SIGKILL to {sleeper}")?;
+    match waitpid(sleeper, None).with_context(|| format!("waitpid {sleeper}"))? {
+        // The third field says whether it dumped core.
+        WaitStatus::Signaled(_, signal, _) => say!("parent: {sleeper} was killed by {signal}")?,
+        other => bail!("expected death by SIGKILL, got {other:?}"),
+    }
+
+    // Waiting with no child left is an error, not a hang.
+    match waitpid(None::<Pid>, None) {
+        Err(Errno::ECHILD) => say!("parent: no children left (waitpid fails with ECHILD)")?,
+        other => bail!("every child was reaped, got {other:?}"),
+    }
+    Ok(())
+}

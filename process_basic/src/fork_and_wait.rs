@@ -1,0 +1,75 @@
+//! `fork` done right: the child prints its PID and its parent's, the parent reaps it with
+//! `waitpid` and checks how it ended. Every step `fork.rs` takes is here, in the open.
+//! Python: `pid = os.fork()`, `if pid == 0: ...`, `os.waitpid(pid, 0)`, `os.getppid()`.
+//!
+//! Run: `cargo run -p process_basic -- fork_and_wait`
+//! Copy: fork_and_wait.rs errors.rs
+//! Needs: anyhow, libc, nix (features process, signal)
+//!
+//! Man pages: fork(2), waitpid(2), prctl(2) for PR_SET_PDEATHSIG, _exit(2).
+
+use std::io::Write as _;
+
+use anyhow::{Context, Result, bail};
+use nix::sys::signal::Signal;
+use nix::sys::wait::{WaitStatus, waitpid};
+use nix::unistd::{ForkResult, fork, getpid, getppid};
+
+mod errors;
+use errors::say;
+
+pub fn main() -> std::process::ExitCode {
+    errors::exit(run())
+}
+
+fn run() -> Result<()> {
+    let me = getpid();
+    // 1. Flush: a line still in stdout's buffer would be copied into the child, printed twice.
+    std::io::stdout().flush().map_err(errors::StdoutError)?;
+    // Safety: fork is sound only while the process has one thread, as this one has: the child
+    // gets a copy of the forking thread alone, so a lock another thread held (the allocator's,
+    // stdout's) would stay locked in the child for ever.
+    let child = match unsafe { fork() }.context("fork")? {
+        ForkResult::Parent { child } => child,
+        ForkResult::Child => {
+            // 2. The child never returns into `run`: that would go on with the parent's
+            // program, destructors included. So its work runs under `catch_unwind` (a panic
+            // must not unwind either) and it ends with `_exit`.
+            let outcome = std::panic::catch_unwind(|| -> Result<()> {
+                // 3. Die with the parent, so no child outlives it; a parent that died before
+                // this call sends no signal, hence the check after it.
+                nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).context("prctl")?;
+                if getppid() != me {
+                    bail!("the parent died before the child started");
+                }
+                say!("child: my pid is {}, my parent is {}", getpid(), getppid())?;
+                Ok(())
+            });
+            let code = match outcome {
+                Ok(Ok(())) => 0,
+                Ok(Err(e)) if errors::stdout_closed(&e) => 141, // 128 + SIGPIPE, as a shell says
+                Ok(Err(e)) => {
+                    eprintln!("child: {e:#}");
+                    1
+                }
+                Err(_) => 101, // a panic; the panic hook has printed it
+            };
+            let _ = std::io::stdout().flush();
+            // Safety: _exit takes no pointer and runs nothing that belongs to the parent: no
+            // destructor, no atexit handler, no flush of the stdio buffers the child copied.
+            unsafe { libc::_exit(code) }
+        }
+    };
+    // 4. Reap the child (until then it is a zombie) and check its status before trusting
+    // anything it did. Waiting first also orders the output, with no sleep.
+    match waitpid(child, None).with_context(|| format!("waitpid {child}"))? {
+        WaitStatus::Exited(_, 0) => {}
+        WaitStatus::Exited(_, 141) => {
+            Err(errors::StdoutError(std::io::ErrorKind::BrokenPipe.into()))?
+        }
+        other => bail!("child {child} failed: {other:?}"),
+    }
+    say!("parent: my pid is {me}, my child is {child}")?;
+    say!("parent: reaped {child}, it exited with 0")?;
+    Ok(())
+}

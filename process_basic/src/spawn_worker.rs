@@ -1,0 +1,80 @@
+//! Spawning instead of forking: the program runs itself again as a worker with
+//! `std::process::Command`, the safe way once a program has threads (a forked child of a
+//! threaded program may not even allocate). Python: `multiprocessing`'s "spawn" start method,
+//! `subprocess.run([sys.executable, ...])`.
+//!
+//! Run: `cargo run -p process_basic -- spawn_worker`
+//! Copy: spawn_worker.rs errors.rs
+//! Needs: anyhow, nix (features process, signal)
+//!
+//! Man pages: execve(2), prctl(2) for PR_SET_PDEATHSIG.
+
+use std::io::Write as _;
+use std::process::{Command, ExitCode};
+
+use anyhow::{Context, Result, bail};
+use nix::sys::signal::Signal;
+use nix::unistd::{getpid, getppid};
+
+mod errors;
+use errors::say;
+
+/// Set in the worker's environment: its index and its parent's PID. The worker's arguments
+/// stay the parent's, so the worker is started exactly as the parent was.
+const ROLE: &str = "SPAWN_WORKER";
+
+pub fn main() -> ExitCode {
+    match std::env::var(ROLE) {
+        Ok(role) => worker(&role),
+        Err(_) => errors::exit(run()),
+    }
+}
+
+fn run() -> Result<()> {
+    // The child starts from `main` with nothing inherited but arguments, environment and
+    // descriptors. Flush first, so that its lines follow ours.
+    std::io::stdout().flush().map_err(errors::StdoutError)?;
+    let exe = std::env::current_exe().context("finding this program")?;
+    let mut worker = Command::new(&exe)
+        .args(std::env::args_os().skip(1))
+        .env(ROLE, format!("7 {}", getpid()))
+        .spawn()
+        .with_context(|| format!("spawning {}", exe.display()))?;
+    let status = worker.wait().context("waiting for the worker")?;
+    // `code()` is `None` when a signal ended it.
+    match status.code() {
+        Some(7) => say!("parent: spawned worker {} exited with 7", worker.id())?,
+        Some(141) => Err(errors::StdoutError(std::io::ErrorKind::BrokenPipe.into()))?,
+        _ => bail!("spawned worker {} ended: {status}", worker.id()),
+    }
+    Ok(())
+}
+
+/// The worker: an ordinary program, not a forked copy, so `std::process::exit` is right here
+/// (the exit handlers it runs are its own). Its exit code is its answer; 141 says its stdout
+/// was closed, as a shell would.
+fn worker(role: &str) -> ExitCode {
+    let work = || -> Result<u8> {
+        let (index, parent) = role
+            .split_once(' ')
+            .with_context(|| format!("{ROLE}={role:?} is not `INDEX PID`"))?;
+        let index: u8 = index
+            .parse()
+            .with_context(|| format!("worker index {index:?}"))?;
+        // Die with the parent; the check closes the race with a parent that died first.
+        nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).context("prctl")?;
+        if getppid().to_string() != parent {
+            bail!("parent {parent} exited before the worker started");
+        }
+        say!(
+            "worker {index}: spawned as a fresh program, pid {}, parent {parent}",
+            getpid()
+        )?;
+        Ok(index)
+    };
+    match work() {
+        Ok(index) => ExitCode::from(index),
+        Err(e) if errors::stdout_closed(&e) => ExitCode::from(141),
+        Err(e) => errors::exit(Err(e)),
+    }
+}
