@@ -1,6 +1,5 @@
 //! A POSIX message queue shared with a forked child: the child sends, the parent receives each
-//! message whole. Python: `multiprocessing.Queue`, or `posix_ipc.MessageQueue`. Man pages:
-//! mq_overview(7), mq_send(3), mq_receive(3).
+//! message whole. Python: `multiprocessing.Queue`, `posix_ipc.MessageQueue`. See mq_overview(7).
 //!
 //! Run: `cargo run -p ipc_mqueue -- queue_with_child`
 //! Copy: queue_with_child.rs queue.rs fork.rs errors.rs
@@ -31,13 +30,11 @@ fn run() -> Result<()> {
         }
         Ok(())
     })?;
-    // A buffer shorter than the queue's msgsize gives EMSGSIZE, even for a short message.
-    let mut buf = vec![0; mq_getattr(&queue)?.msgsize().try_into()?];
+    let mut buf = vec![0; mq_getattr(&queue)?.msgsize().try_into()?]; // any less: EMSGSIZE
     // A plain mq_receive would wait for ever for a child that failed before it sent.
     let deadline = clock_gettime(ClockId::CLOCK_REALTIME)? + TimeSpec::new(10, 0);
     for _ in 0..3 {
-        let mut priority = 0;
-        let len = match mq_timedreceive(&queue, &mut buf, &mut priority, &deadline) {
+        let len = match mq_timedreceive(&queue, &mut buf, &mut 0, &deadline) {
             Err(Errno::ETIMEDOUT) => {
                 let _ = kill(child, Signal::SIGKILL); // ends it if stuck; a dead one ignores it
                 fork::wait(child).context("no message from the child in 10 s")?;
@@ -46,7 +43,7 @@ fn run() -> Result<()> {
             other => other.context("mq_timedreceive")?,
         };
         let text = String::from_utf8_lossy(&buf[..len]);
-        say!("parent: received {text:?} ({len} bytes, priority {priority})")?;
+        say!("parent: received {text:?} ({len} bytes)")?;
     }
     fork::wait(child)?;
     say!("parent: child exited with 0")?;

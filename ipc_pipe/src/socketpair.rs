@@ -25,21 +25,20 @@ fn run() -> Result<()> {
     let (parent_end, child_end) = UnixStream::pair().context("socketpair")?;
     // `move`: the child's end goes to the child alone (see fork.rs).
     let child = fork::fork(move || {
-        let mut replies = child_end.try_clone().context("dup")?;
-        for request in BufReader::new(child_end).lines() {
+        // `&UnixStream` reads and writes: one descriptor serves both ways, no `try_clone`.
+        for request in BufReader::new(&child_end).lines() {
             let request = request.context("reading a request")?;
             let n: u64 = request
                 .parse()
                 .with_context(|| format!("request {request:?}"))?;
-            writeln!(replies, "{}", n * n).context("answering")?;
+            writeln!(&child_end, "{}", n * n).context("answering")?;
         }
         Ok(()) // EOF: the parent shut down its sending side.
     })?;
-    let mut answers = BufReader::new(parent_end.try_clone().context("dup")?);
-    let mut requests = parent_end;
+    let mut answers = BufReader::new(&parent_end);
     for n in [3u64, 7, 12] {
         let mut answer = String::new();
-        let asked = writeln!(requests, "{n}");
+        let asked = writeln!(&parent_end, "{n}");
         // A failed send (EPIPE) or zero bytes read (EOF) both mean the child is gone: its
         // exit status says why.
         if asked.is_err()
@@ -57,7 +56,7 @@ fn run() -> Result<()> {
         )?;
     }
     // Half-close: the child reads EOF and ends, while the socket could still carry its data.
-    requests
+    parent_end
         .shutdown(std::net::Shutdown::Write)
         .context("shutdown")?;
     fork::wait(child)?;

@@ -7,10 +7,11 @@ use anyhow::{Context, Result, bail};
 use nix::sys::wait::{WaitStatus, waitpid};
 use nix::unistd::{ForkResult, Pid, getpid, getppid};
 
-use super::errors::{StdoutError, stdout_closed};
+use super::errors::StdoutError;
 
-/// A child's exit status when its stdout was closed: 128 + SIGPIPE, as a shell reports it.
-const STDOUT_CLOSED: i32 = 141;
+/// A child whose stdout fails (`| head`, a full disk) prints nothing and exits with this plus
+/// the errno; `wait` makes that the parent's own stdout error, to report once, or not at all.
+const STDOUT_FAILED: i32 = 128;
 
 /// Forks a child that runs `work` and exits 0 (`Ok`), 1 (an error, printed) or 101 (a panic).
 /// Returns the child's PID, in the parent only. Call it only while this process has one
@@ -28,20 +29,19 @@ pub fn fork(work: impl FnOnce() -> Result<()>) -> Result<Pid> {
     // child (a drop guard could delete the parent's file): catch everything, end with _exit.
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         // Die with the parent, so that a blocked child cannot outlive it. A parent that died
-        // before this call sends no signal: hence the check after it.
+        // before this call sends no signal, hence the check; nobody is left to work for.
         nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL).context("prctl")?;
-        if getppid() != parent {
-            bail!("the parent died before the child started");
-        }
-        work()
+        if getppid() == parent { work() } else { Ok(()) }
     }));
     let code = match outcome {
         Ok(Ok(())) => 0,
-        Ok(Err(e)) if stdout_closed(&e) => STDOUT_CLOSED,
-        Ok(Err(e)) => {
-            eprintln!("{} child {}: {e:#}", env!("CARGO_PKG_NAME"), getpid());
-            1
-        }
+        Ok(Err(e)) => match e.downcast_ref::<StdoutError>() {
+            Some(StdoutError(io)) => STDOUT_FAILED + io.raw_os_error().unwrap_or(libc::EIO),
+            None => {
+                eprintln!("{}: child {}: {e:#}", env!("CARGO_PKG_NAME"), getpid());
+                1
+            }
+        },
         Err(_) => 101, // The panic hook has printed the message.
     };
     let _ = io::Write::flush(&mut io::stdout());
@@ -55,7 +55,10 @@ pub fn fork(work: impl FnOnce() -> Result<()>) -> Result<Pid> {
 pub fn wait(child: Pid) -> Result<()> {
     match waitpid(child, None).with_context(|| format!("waitpid {child}"))? {
         WaitStatus::Exited(_, 0) => Ok(()),
-        WaitStatus::Exited(_, STDOUT_CLOSED) => Err(StdoutError(io::ErrorKind::BrokenPipe.into()))?,
+        WaitStatus::Exited(_, code) if code > STDOUT_FAILED => {
+            let errno = code - STDOUT_FAILED;
+            Err(StdoutError(io::Error::from_raw_os_error(errno)))?
+        }
         WaitStatus::Exited(_, code) => bail!("child {child} exited with status {code}"),
         WaitStatus::Signaled(_, signal, _) => bail!("child {child} was killed by {signal}"),
         other => bail!("child {child}: {other:?}"),

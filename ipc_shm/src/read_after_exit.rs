@@ -32,10 +32,7 @@ fn run() -> Result<()> {
     let child = fork::fork(|| {
         for (i, slot) in map.chunks_exact_mut(SLOT).enumerate() {
             let msg = format!("Message {} from the child", i + 1);
-            ensure!(
-                LEN + msg.len() <= SLOT,
-                "{msg:?} does not fit in a {SLOT}-byte slot"
-            );
+            ensure!(LEN + msg.len() <= SLOT, "{msg:?} is too long for a slot");
             slot[..LEN].copy_from_slice(&u32::try_from(msg.len())?.to_le_bytes());
             slot[LEN..LEN + msg.len()].copy_from_slice(msg.as_bytes());
             say!("child: wrote {msg:?} into slot {i}")?;
@@ -48,9 +45,7 @@ fn run() -> Result<()> {
     say!("parent: child exited with 0")?;
     for (i, slot) in map.chunks_exact(SLOT).enumerate() {
         let len = u32::from_le_bytes(slot[..LEN].try_into()?) as usize;
-        let text = slot
-            .get(LEN..LEN + len)
-            .context("a length runs past its slot")?;
+        let text = slot.get(LEN..LEN + len).context("bad length")?;
         say!("parent: slot {i}: {:?}", std::str::from_utf8(text)?)?;
     }
     Ok(())

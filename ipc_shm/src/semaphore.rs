@@ -53,11 +53,11 @@ fn run() -> Result<()> {
         let result = 6 * 7;
         // Safety: the parent reads `value` only after `ready` is posted.
         unsafe { value.write(result) };
-        say!("child: wrote {result}, posting the semaphore")?;
+        // Post before anything that can fail: a child that died first would stall the parent.
         Errno::result(unsafe { libc::sem_post(ready) }).context("sem_post")?;
         // No deadline needed here: a parent that dies takes this child with it (fork.rs).
         while Errno::result(unsafe { libc::sem_wait(ack) }) == Err(Errno::EINTR) {}
-        say!("child: the parent acknowledged; still running, now exiting")?;
+        say!("child: wrote {result} and posted; the parent acknowledged; now exiting")?;
         Ok(())
     })?;
     // A plain sem_wait would wait for ever for a child that died first: wait with a deadline

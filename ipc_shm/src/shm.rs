@@ -3,7 +3,6 @@
 
 use anyhow::{Context, Result};
 use memmap2::MmapMut;
-use nix::errno::Errno;
 use nix::fcntl::{OFlag, posix_fallocate};
 use nix::sys::mman::{shm_open, shm_unlink};
 use nix::sys::stat::Mode;
@@ -25,13 +24,8 @@ pub fn create(size: usize) -> Result<(MmapMut, String)> {
     shm_unlink(name.as_str()).with_context(|| format!("shm_unlink {name}"))?;
     // Reserve every page now. `ftruncate` alone succeeds on a full /dev/shm, and the first
     // write to a page that cannot be had then kills the writer with SIGBUS.
-    posix_fallocate(&fd, 0, size.try_into()?).map_err(|e| {
-        let hint = if e == Errno::ENOSPC {
-            " (/dev/shm is full)"
-        } else {
-            ""
-        };
-        anyhow::anyhow!("posix_fallocate {name} ({size} bytes): {e}{hint}")
+    posix_fallocate(&fd, 0, size.try_into()?).with_context(|| {
+        format!("posix_fallocate {name}, {size} bytes (ENOSPC: /dev/shm is full)")
     })?;
     // Safety: a mapping of a file turns into SIGBUS if another process shrinks the file.
     // Nobody can: the object was made here (O_EXCL), its name is gone, and only this process

@@ -8,7 +8,8 @@
 //!
 //! Man pages: flock(2) (a lock belongs to the open file description).
 
-use std::fs::{self, File};
+use std::fs::File;
+use std::os::unix::fs::FileExt as _;
 use std::path::Path;
 
 use anyhow::{Context, Result};
@@ -28,25 +29,28 @@ fn run() -> Result<()> {
     // A new file (O_EXCL, mode 0600), removed when `lock_file` is dropped. A forked child
     // never drops it: it ends with _exit (fork.rs). After a SIGKILL the file stays, holding
     // no lock: a lock ends with the last descriptor of its file description.
-    let lock_file = tempfile::Builder::new()
-        .prefix("lock_demo-")
-        .tempfile()
-        .context("creating the lock file")?;
-    let path = lock_file.path();
-    fs::write(path, "0\n").with_context(|| format!("writing {}", path.display()))?;
+    let lock_file = tempfile::Builder::new().prefix("lock_demo-").tempfile();
+    let lock_file = lock_file.context("creating the lock file")?;
+    // The count: 8 bytes at offset 0, read and written with pread/pwrite (no shared offset).
+    lock_file
+        .as_file()
+        .write_all_at(&0u64.to_le_bytes(), 0)
+        .context("writing the count")?;
     let mut children = Vec::new();
     for _ in 0..WORKERS {
-        children.push(fork::fork(|| add(path))?);
+        children.push(fork::fork(|| add(lock_file.path()))?);
     }
-    // The file's number counts only if every worker finished its increments.
+    // The count is right only if every worker finished its increments.
     for child in children {
         fork::wait(child)?;
     }
-    let total = fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    say!(
-        "{WORKERS} processes x {ADDS} locked increments: the file holds {}",
-        total.trim()
-    )?;
+    let mut count = [0; 8];
+    lock_file
+        .as_file()
+        .read_exact_at(&mut count, 0)
+        .context("reading the count")?;
+    let total = u64::from_le_bytes(count);
+    say!("{WORKERS} processes x {ADDS} locked increments: the file holds {total}")?;
     Ok(())
 }
 
@@ -54,21 +58,18 @@ fn run() -> Result<()> {
 fn add(path: &Path) -> Result<()> {
     // Each process opens the file itself. A descriptor inherited from the parent shares one
     // lock with every process that inherited it: no exclusion at all (inherited_lock.rs).
-    let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let file = File::options().read(true).write(true).open(path);
+    let file = file.with_context(|| format!("opening {}", path.display()))?;
     for _ in 0..ADDS {
         // Blocks while another open file description holds the lock.
-        file.lock()
-            .with_context(|| format!("flock {}", path.display()))?;
-        let text =
-            fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        let n: u64 = text
-            .trim()
-            .parse()
-            .with_context(|| format!("not a number: {text:?}"))?;
-        fs::write(path, format!("{}\n", n + 1))
-            .with_context(|| format!("writing {}", path.display()))?;
-        file.unlock()
-            .with_context(|| format!("unlocking {}", path.display()))?;
+        file.lock().context("flock")?;
+        let mut count = [0; 8];
+        file.read_exact_at(&mut count, 0)
+            .context("reading the count")?;
+        let next = u64::from_le_bytes(count) + 1;
+        file.write_all_at(&next.to_le_bytes(), 0)
+            .context("writing the count")?;
+        file.unlock().context("unlocking")?;
     }
     Ok(())
 }

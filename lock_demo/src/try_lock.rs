@@ -22,12 +22,9 @@ pub fn main() -> std::process::ExitCode {
 
 fn run() -> Result<()> {
     // Removed when dropped; see flock_processes.rs.
-    let lock_file = tempfile::Builder::new()
-        .prefix("lock_demo-")
-        .tempfile()
-        .context("creating the lock file")?;
-    let path = lock_file.path();
-    let holder = File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let lock_file = tempfile::Builder::new().prefix("lock_demo-").tempfile();
+    let lock_file = lock_file.context("creating the lock file")?;
+    let (path, holder) = (lock_file.path(), lock_file.as_file());
     holder.lock().context("flock")?;
     say!("parent: holding the exclusive lock")?;
     // One byte each way says "tried" and "released"; nothing but the lock is timed by sleeps.

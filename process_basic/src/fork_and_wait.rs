@@ -40,18 +40,22 @@ fn run() -> Result<()> {
                 // this call sends no signal, hence the check after it.
                 nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).context("prctl")?;
                 if getppid() != me {
-                    bail!("the parent died before the child started");
+                    return Ok(()); // nobody is left to work for or to report to
                 }
                 say!("child: my pid is {}, my parent is {}", getpid(), getppid())?;
                 Ok(())
             });
+            // 4. A failed stdout (`| head`, a full disk) is left to the parent to report, once:
+            // the child exits with 128 + the errno, printing nothing.
             let code = match outcome {
                 Ok(Ok(())) => 0,
-                Ok(Err(e)) if errors::stdout_closed(&e) => 141, // 128 + SIGPIPE, as a shell says
-                Ok(Err(e)) => {
-                    eprintln!("child: {e:#}");
-                    1
-                }
+                Ok(Err(e)) => match e.downcast_ref::<errors::StdoutError>() {
+                    Some(errors::StdoutError(io)) => 128 + io.raw_os_error().unwrap_or(libc::EIO),
+                    None => {
+                        eprintln!("process_basic: child: {e:#}");
+                        1
+                    }
+                },
                 Err(_) => 101, // a panic; the panic hook has printed it
             };
             let _ = std::io::stdout().flush();
@@ -60,12 +64,13 @@ fn run() -> Result<()> {
             unsafe { libc::_exit(code) }
         }
     };
-    // 4. Reap the child (until then it is a zombie) and check its status before trusting
+    // 5. Reap the child (until then it is a zombie) and check its status before trusting
     // anything it did. Waiting first also orders the output, with no sleep.
     match waitpid(child, None).with_context(|| format!("waitpid {child}"))? {
         WaitStatus::Exited(_, 0) => {}
-        WaitStatus::Exited(_, 141) => {
-            Err(errors::StdoutError(std::io::ErrorKind::BrokenPipe.into()))?
+        WaitStatus::Exited(_, code) if code > 128 => {
+            let failed = std::io::Error::from_raw_os_error(code - 128);
+            Err(errors::StdoutError(failed))?
         }
         other => bail!("child {child} failed: {other:?}"),
     }

@@ -2,6 +2,10 @@
 //! `-- NAME` runs one. Each recipe is a complete program in its own file: copy it as its
 //! `Copy:` line says. This file and `runner.rs` only gather them; copy neither.
 
+// Each recipe is a whole program with its own `mod errors;` (and `mod fork;`), as it will be in
+// the crate it is copied into; here that loads the same helper file once per recipe.
+#![allow(clippy::duplicate_mod)]
+
 mod runner;
 
 #[path = "exit_statuses.rs"]

@@ -44,15 +44,19 @@ fn run() -> Result<()> {
     // `code()` is `None` when a signal ended it.
     match status.code() {
         Some(7) => say!("parent: spawned worker {} exited with 7", worker.id())?,
-        Some(141) => Err(errors::StdoutError(std::io::ErrorKind::BrokenPipe.into()))?,
+        // The worker's stdout failed (it printed nothing): report it once, here.
+        Some(code) if code > 128 => {
+            let failed = std::io::Error::from_raw_os_error(code - 128);
+            Err(errors::StdoutError(failed))?
+        }
         _ => bail!("spawned worker {} ended: {status}", worker.id()),
     }
     Ok(())
 }
 
-/// The worker: an ordinary program, not a forked copy, so `std::process::exit` is right here
-/// (the exit handlers it runs are its own). Its exit code is its answer; 141 says its stdout
-/// was closed, as a shell would.
+/// The worker: an ordinary program, not a forked copy, so returning from `main` is right here.
+/// Its exit code is its answer; a failed stdout it leaves to the parent to report, as
+/// 128 + the errno.
 fn worker(role: &str) -> ExitCode {
     let work = || -> Result<u8> {
         let (index, parent) = role
@@ -74,7 +78,11 @@ fn worker(role: &str) -> ExitCode {
     };
     match work() {
         Ok(index) => ExitCode::from(index),
-        Err(e) if errors::stdout_closed(&e) => ExitCode::from(141),
-        Err(e) => errors::exit(Err(e)),
+        Err(e) => match e.downcast_ref::<errors::StdoutError>() {
+            Some(errors::StdoutError(io)) => {
+                ExitCode::from(128 + io.raw_os_error().unwrap_or(5) as u8)
+            }
+            None => errors::exit(Err(e)),
+        },
     }
 }

@@ -325,6 +325,10 @@ fn write(example: &Example, stdout: &Choice, stderr: &Choice, runs: usize) -> Re
             }
             Choice::NoFile => format!("no {name} (nothing printed)"),
             Choice::Write(how, text, _) => {
+                if let Some(folder) = path.parent() {
+                    fs::create_dir_all(folder)
+                        .with_context(|| format!("cannot create {}", folder.display()))?;
+                }
                 fs::write(&path, text)
                     .with_context(|| format!("cannot write {}", path.display()))?;
                 format!(

@@ -17,7 +17,7 @@ use crate::workspace::{Example, shown};
 
 /// What an example must print: its parsed golden files.
 pub struct Expectation {
-    /// The example's name, which its error messages start with.
+    /// The example crate's name, which its recipes' error messages start with.
     pub name: String,
     pub stdout: Golden,
     pub stdout_path: PathBuf,
@@ -36,7 +36,7 @@ impl Expectation {
             None
         };
         Ok(Expectation {
-            name: example.name.clone(),
+            name: example.package.clone(),
             stdout: load_golden(&stdout_path)?,
             stdout_path,
             stderr,

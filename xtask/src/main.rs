@@ -18,6 +18,7 @@ mod out;
 mod pipeline;
 mod problem;
 mod procs;
+mod recipe;
 mod runner;
 mod sandbox;
 mod single;

@@ -11,7 +11,7 @@ use crate::conditions::Condition;
 use crate::execute::{Job, Record, run_all};
 use crate::sandbox::Isolation;
 use crate::spin::Spinners;
-use crate::workspace::{Example, Workspace, build};
+use crate::workspace::{Example, Workspace, build, check_listed};
 
 /// Which runs to make: each condition with the run numbers it gets.
 pub type Plan = Vec<(Condition, Vec<u32>)>;
@@ -29,6 +29,7 @@ impl Session {
         let workspace = Workspace::discover()?;
         let examples = workspace.select(names)?;
         let binaries = build(&workspace.root, &examples)?;
+        check_listed(&workspace, &binaries)?;
         Ok(Session {
             workspace,
             examples,
@@ -52,8 +53,8 @@ impl Session {
                         .map(move |(example, e)| Job {
                             example,
                             run,
-                            program: self.binaries[&e.name].clone(),
-                            args: Vec::new(),
+                            program: self.binaries[&e.package].clone(),
+                            args: vec![e.recipe.name.clone().into()],
                             condition: *condition,
                         })
                 })

@@ -1,9 +1,11 @@
 //! `cargo xtask tidy`: what rustfmt does not check.
 //!
-//! - **Copied blocks stay identical.** Each example is a crate of its own that a reader can copy
-//!   alone, so the helpers several examples need (errors and output, fork) are copied into
-//!   each, between `// ==== copied block: NAME` and `// ==== end of copied block: NAME` lines.
-//!   Every copy of a block must be the same, byte for byte, as the others.
+//! - **Helpers stay identical.** Each recipe is copied with the helper files its `Copy:` line
+//!   names, so a helper (`errors.rs`, `fork.rs`, ...) must be the same, byte for byte, in every
+//!   example crate that has one, and the `mod` lines of a recipe must be its `Copy:` helpers.
+//! - **Recipes stay short**: at most [`MAX_RECIPE_LINES`] lines each, a median of at most
+//!   [`MAX_MEDIAN_LINES`], and at most [`MAX_COPIED_LINES`] lines copied for any one recipe
+//!   (its file and its helpers).
 //! - **Comment lines fit in 100 columns**, like the code rustfmt wraps (rustfmt leaves
 //!   comments alone).
 
@@ -14,18 +16,18 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 use crate::out::say;
+use crate::recipe::Recipe;
 use crate::workspace::{Workspace, shown};
 
-const BLOCK_START: &str = "// ==== copied block: ";
-const BLOCK_END: &str = "// ==== end of copied block: ";
 const MAX_COMMENT_COLUMNS: usize = 100;
+pub const MAX_RECIPE_LINES: usize = 120;
+pub const MAX_MEDIAN_LINES: usize = 80;
+pub const MAX_COPIED_LINES: usize = 200;
 
-/// One copy of a block: where it is and what it says.
+/// One copy of a helper file: where it is and what it says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Copy {
     pub path: PathBuf,
-    /// 1-based line of the start marker.
-    pub line: usize,
     pub text: String,
 }
 
@@ -34,32 +36,37 @@ pub fn tidy() -> Result<bool> {
     let workspace = Workspace::discover()?;
     let files = rust_files(&workspace.root)?;
     let mut problems = Vec::new();
-    let mut blocks: BTreeMap<String, Vec<Copy>> = BTreeMap::new();
     for path in &files {
         let text =
             fs::read_to_string(path).with_context(|| format!("cannot read {}", shown(path)))?;
-        match copied_blocks(path, &text) {
-            Ok(found) => {
-                for (name, copy) in found {
-                    blocks.entry(name).or_default().push(copy);
-                }
-            }
-            Err(problem) => problems.push(problem),
-        }
         problems.extend(long_comments(path, &text));
     }
-    for (name, copies) in &blocks {
+    let helpers = helper_copies(&workspace)?;
+    for (name, copies) in &helpers {
         problems.extend(differing_copies(name, copies));
     }
+    let recipes: Vec<&Recipe> = workspace.examples.iter().map(|e| &e.recipe).collect();
+    let sizes = recipes
+        .iter()
+        .map(|r| recipe_size(r))
+        .collect::<Result<Vec<_>>>()?;
+    for (recipe, size) in recipes.iter().zip(&sizes) {
+        problems.extend(size.problems(recipe));
+    }
+    problems.extend(median_problem(&sizes));
     for problem in &problems {
         say!("{problem}")?;
     }
-    let copies: usize = blocks.values().map(Vec::len).sum();
+    let copies: usize = helpers.values().map(Vec::len).sum();
     say!(
-        "tidy: {} Rust files, {} copied block{} in {copies} copies, comments within {} columns: {}",
+        "tidy: {} Rust files, {} recipes (median {} lines, at most {} copied), {} helper{} in \
+         {copies} copies, comments within {} columns: {}",
         files.len(),
-        blocks.len(),
-        if blocks.len() == 1 { "" } else { "s" },
+        recipes.len(),
+        median(&sizes.iter().map(|s| s.own).collect::<Vec<_>>()),
+        sizes.iter().map(|s| s.copied).max().unwrap_or(0),
+        helpers.len(),
+        if helpers.len() == 1 { "" } else { "s" },
         MAX_COMMENT_COLUMNS,
         if problems.is_empty() {
             "ok".to_string()
@@ -72,6 +79,157 @@ pub fn tidy() -> Result<bool> {
         }
     )?;
     Ok(problems.is_empty())
+}
+
+/// Every helper file of the example crates (a file of `src/` that is neither a recipe nor
+/// `main.rs`), by file name.
+fn helper_copies(workspace: &Workspace) -> Result<BTreeMap<String, Vec<Copy>>> {
+    let mut folders: Vec<PathBuf> = workspace
+        .examples
+        .iter()
+        .map(|e| e.dir.join("src"))
+        .collect();
+    folders.dedup();
+    let mut helpers: BTreeMap<String, Vec<Copy>> = BTreeMap::new();
+    for folder in folders {
+        let recipes: Vec<&Path> = workspace
+            .examples
+            .iter()
+            .map(|e| e.recipe.path.as_path())
+            .collect();
+        for entry in
+            fs::read_dir(&folder).with_context(|| format!("cannot list {}", shown(&folder)))?
+        {
+            let path = entry?.path();
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            if !name.ends_with(".rs") || name == "main.rs" || recipes.contains(&path.as_path()) {
+                continue;
+            }
+            let text = fs::read_to_string(&path)
+                .with_context(|| format!("cannot read {}", shown(&path)))?;
+            helpers.entry(name).or_default().push(Copy { path, text });
+        }
+    }
+    for copies in helpers.values_mut() {
+        copies.sort_by(|a, b| a.path.cmp(&b.path));
+    }
+    Ok(helpers)
+}
+
+/// How long a recipe is, alone and with what its `Copy:` line brings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Size {
+    pub own: usize,
+    pub copied: usize,
+    /// Helpers named on the `Copy:` line that are not beside the recipe.
+    pub missing: Vec<String>,
+    /// `mod` lines of the recipe that its `Copy:` line does not name, and the other way round.
+    pub unlisted_mods: Vec<String>,
+    pub unused_helpers: Vec<String>,
+}
+
+impl Size {
+    fn problems(&self, recipe: &Recipe) -> Vec<String> {
+        let at = shown(&recipe.path);
+        let mut found = Vec::new();
+        if self.own > MAX_RECIPE_LINES {
+            found.push(format!(
+                "{at}: {} lines; a recipe has at most {MAX_RECIPE_LINES} (split it, or move what \
+                 it does not teach into a helper)",
+                self.own
+            ));
+        }
+        if self.copied > MAX_COPIED_LINES {
+            found.push(format!(
+                "{at}: its `Copy:` line copies {} lines; at most {MAX_COPIED_LINES}",
+                self.copied
+            ));
+        }
+        for name in &self.missing {
+            found.push(format!(
+                "{at}: `Copy:` names {name}, which is not beside it"
+            ));
+        }
+        for name in &self.unlisted_mods {
+            found.push(format!(
+                "{at}: `mod {name};` needs {name}.rs on the `Copy:` line, or a copy will not build"
+            ));
+        }
+        for name in &self.unused_helpers {
+            found.push(format!(
+                "{at}: `Copy:` names {name}, but no `mod` line uses it"
+            ));
+        }
+        found
+    }
+}
+
+fn recipe_size(recipe: &Recipe) -> Result<Size> {
+    let dir = recipe.path.parent().context("a recipe lives in a folder")?;
+    let count = |path: &Path| -> Result<usize> {
+        let text =
+            fs::read_to_string(path).with_context(|| format!("cannot read {}", shown(path)))?;
+        Ok(text.lines().count())
+    };
+    let text = fs::read_to_string(&recipe.path)
+        .with_context(|| format!("cannot read {}", shown(&recipe.path)))?;
+    let own = text.lines().count();
+    let mut size = Size {
+        own,
+        copied: own,
+        missing: Vec::new(),
+        unlisted_mods: Vec::new(),
+        unused_helpers: Vec::new(),
+    };
+    let helpers = &recipe.copy[1..];
+    for name in helpers {
+        let path = dir.join(name);
+        if path.is_file() {
+            size.copied += count(&path)?;
+        } else {
+            size.missing.push(name.clone());
+        }
+    }
+    let mods = mod_lines(&text);
+    size.unlisted_mods = mods
+        .iter()
+        .filter(|m| !helpers.contains(&format!("{m}.rs")))
+        .cloned()
+        .collect();
+    size.unused_helpers = helpers
+        .iter()
+        .filter(|h| !mods.iter().any(|m| format!("{m}.rs") == **h))
+        .cloned()
+        .collect();
+    Ok(size)
+}
+
+/// The modules a file declares from files of their own: `mod NAME;` at the start of a line.
+fn mod_lines(text: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|l| l.strip_prefix("mod ")?.strip_suffix(';'))
+        .map(|m| m.trim().to_string())
+        .collect()
+}
+
+fn median(values: &[usize]) -> usize {
+    let mut sorted = values.to_vec();
+    sorted.sort_unstable();
+    match sorted.len() {
+        0 => 0,
+        n if n % 2 == 1 => sorted[n / 2],
+        n => (sorted[n / 2 - 1] + sorted[n / 2]).div_ceil(2),
+    }
+}
+
+fn median_problem(sizes: &[Size]) -> Option<String> {
+    let own: Vec<usize> = sizes.iter().map(|s| s.own).collect();
+    let median = median(&own);
+    (median > MAX_MEDIAN_LINES)
+        .then(|| format!("the recipes' median is {median} lines; at most {MAX_MEDIAN_LINES}"))
 }
 
 /// Every `.rs` file below `root`, sorted, skipping build output and hidden folders.
@@ -97,64 +255,6 @@ fn rust_files(root: &Path) -> Result<Vec<PathBuf>> {
     }
     found.sort();
     Ok(found)
-}
-
-/// The copied blocks in one file, by name.
-fn copied_blocks(path: &Path, text: &str) -> Result<Vec<(String, Copy)>, String> {
-    let mut found = Vec::new();
-    let mut open: Option<(String, usize, String)> = None;
-    for (index, line) in text.lines().enumerate() {
-        let line_no = index + 1;
-        let at = || format!("{}:{line_no}", shown(path));
-        if let Some(rest) = line.trim_start().strip_prefix(BLOCK_START) {
-            if let Some((name, start, _)) = &open {
-                return Err(format!(
-                    "{}: copied block starts inside block `{name}` opened on line {start}",
-                    at()
-                ));
-            }
-            open = Some((block_name(rest), line_no, format!("{line}\n")));
-        } else if let Some(rest) = line.trim_start().strip_prefix(BLOCK_END) {
-            let Some((name, start, mut body)) = open.take() else {
-                return Err(format!(
-                    "{}: end of a copied block that never started",
-                    at()
-                ));
-            };
-            if block_name(rest) != name {
-                return Err(format!(
-                    "{}: block `{name}` (line {start}) ends as `{}`",
-                    at(),
-                    block_name(rest)
-                ));
-            }
-            body.push_str(line);
-            body.push('\n');
-            found.push((
-                name,
-                Copy {
-                    path: path.to_path_buf(),
-                    line: start,
-                    text: body,
-                },
-            ));
-        } else if let Some((_, _, body)) = &mut open {
-            body.push_str(line);
-            body.push('\n');
-        }
-    }
-    match open {
-        Some((name, start, _)) => Err(format!(
-            "{}:{start}: copied block `{name}` is never closed with `{BLOCK_END}{name}`",
-            shown(path)
-        )),
-        None => Ok(found),
-    }
-}
-
-/// `errors and output ====...` gives `errors and output`.
-fn block_name(rest: &str) -> String {
-    rest.trim_end_matches(['=', ' ']).trim().to_string()
 }
 
 /// Each copy that differs from the most common text, with its first differing line.
@@ -188,16 +288,16 @@ fn differing_copies(name: &str, copies: &[Copy]) -> Vec<String> {
                 .map(|(i, (a, b))| {
                     (
                         i,
-                        a.unwrap_or("(end of block)"),
-                        b.unwrap_or("(end of block)"),
+                        a.unwrap_or("(end of file)"),
+                        b.unwrap_or("(end of file)"),
                     )
                 })
                 .expect("different texts differ in some line");
             format!(
-                "{}:{}: copied block `{name}` differs from {} ({agreeing} cop{} agree): \
-                 expected `{}`, found `{}`",
+                "{}:{}: helper {name} differs from {} ({agreeing} cop{} agree; copy the right \
+                 one over the others): expected `{}`, found `{}`",
                 shown(&copy.path),
-                copy.line + offset,
+                offset + 1,
                 shown(&model.path),
                 if agreeing == 1 { "y" } else { "ies" },
                 expected.trim(),
@@ -230,89 +330,74 @@ fn long_comments(path: &Path, text: &str) -> Vec<String> {
 mod tests {
     use super::*;
 
-    fn block(name: &str, body: &str) -> String {
-        format!(
-            "// ==== copied block: {name} ====\n{body}// ==== end of copied block: {name} ====\n"
-        )
-    }
-
-    #[test]
-    fn blocks_are_found_by_name() {
-        let text = format!(
-            "fn main() {{}}\n{}{}",
-            block("a", "x\n"),
-            block("b b", "y\nz\n")
-        );
-        let found = copied_blocks(Path::new("f.rs"), &text).unwrap();
-        assert_eq!(found.len(), 2);
-        assert_eq!(found[0].0, "a");
-        assert_eq!(found[0].1.line, 2);
-        assert_eq!(found[1].0, "b b");
-        assert!(found[1].1.text.contains("y\nz\n"));
-    }
-
-    #[test]
-    fn malformed_blocks_are_errors_with_a_line() {
-        let err =
-            copied_blocks(Path::new("f.rs"), "// ==== copied block: a ====\nx\n").unwrap_err();
-        assert!(
-            err.contains("f.rs:1") && err.contains("never closed"),
-            "{err}"
-        );
-        let err = copied_blocks(
-            Path::new("f.rs"),
-            "x\n// ==== end of copied block: a ====\n",
-        )
-        .unwrap_err();
-        assert!(err.contains("f.rs:2"), "{err}");
-        let text = "// ==== copied block: a ====\n// ==== end of copied block: b ====\n";
-        assert!(
-            copied_blocks(Path::new("f.rs"), text)
-                .unwrap_err()
-                .contains("ends as `b`")
-        );
+    fn copy(path: &str, text: &str) -> Copy {
+        Copy {
+            path: path.into(),
+            text: text.into(),
+        }
     }
 
     #[test]
     fn the_odd_copy_out_is_named_with_its_line() {
-        let copy = |path: &str, body: &str| Copy {
-            path: path.into(),
-            line: 10,
-            text: block("a", body),
-        };
         let copies = vec![
-            copy("one.rs", "x\ny\n"),
-            copy("two.rs", "x\ny\n"),
-            copy("three.rs", "x\nY\n"),
+            copy("one/fork.rs", "x\ny\n"),
+            copy("two/fork.rs", "x\ny\n"),
+            copy("three/fork.rs", "x\nY\n"),
         ];
-        let problems = differing_copies("a", &copies);
+        let problems = differing_copies("fork.rs", &copies);
         assert_eq!(problems.len(), 1);
-        assert!(problems[0].starts_with("three.rs:12: copied block `a` differs from one.rs"));
+        assert!(
+            problems[0].starts_with("three/fork.rs:2: helper fork.rs differs from one/fork.rs"),
+            "{}",
+            problems[0]
+        );
         assert!(
             problems[0].contains("expected `y`, found `Y`"),
             "{}",
             problems[0]
         );
-        assert!(differing_copies("a", &copies[..2]).is_empty());
+        assert!(differing_copies("fork.rs", &copies[..2]).is_empty());
     }
 
     #[test]
     fn a_shorter_copy_is_caught() {
-        let copies = vec![
-            Copy {
-                path: "one.rs".into(),
-                line: 1,
-                text: "a\nb\n".into(),
-            },
-            Copy {
-                path: "two.rs".into(),
-                line: 1,
-                text: "a\n".into(),
-            },
-        ];
-        let problems = differing_copies("a", &copies);
+        let copies = vec![copy("one/a.rs", "a\nb\n"), copy("two/a.rs", "a\n")];
+        let problems = differing_copies("a.rs", &copies);
         assert_eq!(problems.len(), 1);
-        assert!(problems[0].contains("(end of block)"), "{}", problems[0]);
+        assert!(problems[0].contains("(end of file)"), "{}", problems[0]);
+    }
+
+    #[test]
+    fn mod_lines_are_the_helpers_a_recipe_declares() {
+        let text = "//! mod fake;\nmod errors;\nmod fork;\nuse errors::say;\n    mod inner;\n";
+        assert_eq!(mod_lines(text), ["errors", "fork"]);
+    }
+
+    #[test]
+    fn a_recipe_is_measured_with_its_helpers() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, text: &str| fs::write(dir.path().join(name), text).unwrap();
+        write(
+            "r.rs",
+            "//! Copy: r.rs errors.rs gone.rs\n//! Needs: anyhow\nmod errors;\nmod fork;\n",
+        );
+        write("errors.rs", "a\nb\nc\n");
+        let path = dir.path().join("r.rs");
+        let text = fs::read_to_string(&path).unwrap();
+        let recipe = crate::recipe::parse(&path, &text).unwrap().unwrap();
+        let size = recipe_size(&recipe).unwrap();
+        assert_eq!((size.own, size.copied), (4, 7));
+        assert_eq!(size.missing, ["gone.rs"]);
+        assert_eq!(size.unlisted_mods, ["fork"]);
+        assert_eq!(size.unused_helpers, ["gone.rs"]);
+        assert_eq!(size.problems(&recipe).len(), 3);
+    }
+
+    #[test]
+    fn the_median_of_recipe_lengths() {
+        assert_eq!(median(&[10, 200, 30]), 30);
+        assert_eq!(median(&[10, 20, 31, 41]), 26); // rounded up: never below the true median
+        assert_eq!(median(&[]), 0);
     }
 
     #[test]

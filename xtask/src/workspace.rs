@@ -11,33 +11,45 @@ use anyhow::{Context, Result, bail};
 use nix::unistd::Pid;
 
 use crate::interrupt;
+use crate::recipe::{self, Recipe};
 use cargo_metadata::{Message, MetadataCommand, TargetKind};
 
 /// The workspace members that are tooling, not examples: they have no golden files.
 const TOOLING: [&str; 2] = ["xtask", "ipc_bench"];
 
-pub const GOLDEN_STDOUT: &str = "golden.stdout";
-pub const GOLDEN_STDERR: &str = "golden.stderr";
+/// Where an example keeps its recipes' golden files: `golden/RECIPE.stdout` and `.stderr`.
+pub const GOLDEN_DIR: &str = "golden";
 
+/// One recipe of an example crate: what verify runs and judges as one program.
 #[derive(Debug, Clone)]
 pub struct Example {
+    /// `package/recipe`, as failures name it and the command line selects it.
     pub name: String,
+    /// The example crate, whose binary runs the recipe as `BINARY RECIPE`.
+    pub package: String,
+    pub recipe: Recipe,
+    /// The example crate's folder.
     pub dir: PathBuf,
 }
 
 impl Example {
     pub fn golden_stdout(&self) -> PathBuf {
-        self.dir.join(GOLDEN_STDOUT)
+        self.golden("stdout")
     }
 
     pub fn golden_stderr(&self) -> PathBuf {
-        self.dir.join(GOLDEN_STDERR)
+        self.golden("stderr")
+    }
+
+    fn golden(&self, stream: &str) -> PathBuf {
+        let file = format!("{}.{stream}", self.recipe.name);
+        self.dir.join(GOLDEN_DIR).join(file)
     }
 }
 
 pub struct Workspace {
     pub root: PathBuf,
-    /// Every member except the tooling, sorted by name.
+    /// Every recipe of every member except the tooling, sorted by name.
     pub examples: Vec<Example>,
 }
 
@@ -66,61 +78,101 @@ impl Workspace {
                     dir.display()
                 );
             }
-            examples.push(Example {
-                name: package.name.to_string(),
-                dir,
-            });
+            let recipes = recipe::discover(&dir.join("src"))?;
+            if recipes.is_empty() {
+                bail!(
+                    "example `{}` has no recipe: no file of {}/src has a `//! Copy:` line",
+                    package.name,
+                    shown(&dir)
+                );
+            }
+            for recipe in recipes {
+                examples.push(Example {
+                    name: format!("{}/{}", package.name, recipe.name),
+                    package: package.name.to_string(),
+                    recipe,
+                    dir: dir.clone(),
+                });
+            }
         }
         examples.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(Workspace { root, examples })
     }
 
-    /// The examples named on the command line, or all of them when none is named.
+    /// The recipes named on the command line (`package` for all of its recipes, or
+    /// `package/recipe`), or all of them when none is named.
     pub fn select(&self, names: &[String]) -> Result<Vec<Example>> {
         if names.is_empty() {
             return Ok(self.examples.clone());
         }
-        let mut chosen = Vec::new();
+        let mut chosen: Vec<Example> = Vec::new();
         for name in names {
-            let Some(example) = self.examples.iter().find(|e| &e.name == name) else {
-                let known: Vec<&str> = self.examples.iter().map(|e| e.name.as_str()).collect();
+            let name = name.trim_end_matches('/');
+            let matching: Vec<&Example> = self
+                .examples
+                .iter()
+                .filter(|e| e.name == name || e.package == name)
+                .collect();
+            if matching.is_empty() {
+                let mut packages: Vec<&str> =
+                    self.examples.iter().map(|e| e.package.as_str()).collect();
+                packages.dedup();
                 bail!(
-                    "unknown example `{name}` (the examples are: {})",
-                    known.join(", ")
+                    "unknown example or recipe `{name}` (the examples are: {}; \
+                     `cargo run -p EXAMPLE -- --list` lists an example's recipes)",
+                    packages.join(", ")
                 );
-            };
-            if !chosen.iter().any(|c: &Example| c.name == example.name) {
-                chosen.push(example.clone());
+            }
+            for example in matching {
+                if !chosen.iter().any(|c| c.name == example.name) {
+                    chosen.push(example.clone());
+                }
             }
         }
         Ok(chosen)
     }
 
-    /// Every example has a golden stdout file, and every golden file belongs to an example.
+    /// Every recipe has a golden stdout file, and every golden file belongs to a recipe.
     pub fn check_golden_files(&self) -> Result<()> {
         for example in &self.examples {
             let path = example.golden_stdout();
             if !path.is_file() {
                 bail!(
-                    "{} is missing: every example needs one (create it with `cargo xtask bless {}`)",
+                    "{} is missing: every recipe needs one (create it with `cargo xtask bless {}`)",
                     shown(&path),
                     example.name
                 );
             }
         }
-        for entry in std::fs::read_dir(&self.root)
-            .with_context(|| format!("cannot list {}", self.root.display()))?
-        {
-            let dir = entry?.path();
-            if self.examples.iter().any(|e| e.dir == dir) {
-                continue;
-            }
-            for name in [GOLDEN_STDOUT, GOLDEN_STDERR] {
-                let orphan = dir.join(name);
+        let mut folders: Vec<PathBuf> = self.examples.iter().map(|e| e.dir.clone()).collect();
+        folders.dedup();
+        for dir in folders {
+            // The golden files of the layout before recipes, one per example.
+            for old in ["golden.stdout", "golden.stderr"] {
+                let orphan = dir.join(old);
                 if orphan.is_file() {
                     bail!(
-                        "{} belongs to no example: add its folder to the workspace members or remove it",
-                        shown(&orphan)
+                        "{} belongs to no recipe: each recipe has its own, {}/RECIPE.stdout",
+                        shown(&orphan),
+                        GOLDEN_DIR
+                    );
+                }
+            }
+            let golden = dir.join(GOLDEN_DIR);
+            let Ok(entries) = std::fs::read_dir(&golden) else {
+                continue;
+            };
+            for entry in entries {
+                let path = entry?.path();
+                let known = self
+                    .examples
+                    .iter()
+                    .any(|e| e.golden_stdout() == path || e.golden_stderr() == path);
+                if !known {
+                    bail!(
+                        "{} belongs to no recipe: name it RECIPE.stdout or RECIPE.stderr after \
+                         a file of src/ with a `//! Copy:` line, or remove it",
+                        shown(&path)
                     );
                 }
             }
@@ -139,10 +191,51 @@ pub fn shown(path: &Path) -> String {
         .to_string()
 }
 
-/// Builds the examples' binaries once and returns the path of each, by example name.
+/// Builds the binaries of the examples the recipes belong to, once each, and returns the
+/// path of each by package name.
 pub fn build(root: &Path, examples: &[Example]) -> Result<HashMap<String, PathBuf>> {
-    let packages: Vec<&str> = examples.iter().map(|e| e.name.as_str()).collect();
+    let mut packages: Vec<&str> = examples.iter().map(|e| e.package.as_str()).collect();
+    packages.sort_unstable();
+    packages.dedup();
     build_binaries(root, &packages, Profile::Dev)
+}
+
+/// Each binary built lists (`BINARY --list`) exactly the recipes its crate's files declare:
+/// a recipe missing from `main.rs` would go unrun by `cargo run -p NAME`, and one `main.rs`
+/// lists without a file of its own could not be copied.
+pub fn check_listed(workspace: &Workspace, binaries: &HashMap<String, PathBuf>) -> Result<()> {
+    for (package, binary) in binaries {
+        let output = Command::new(binary)
+            .arg("--list")
+            .stdin(Stdio::null())
+            .stderr(Stdio::inherit())
+            .output()
+            .with_context(|| format!("cannot run `{} --list`", shown(binary)))?;
+        if !output.status.success() {
+            bail!("`{package} --list` failed ({})", output.status);
+        }
+        let listed: Vec<String> = String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .map(str::to_string)
+            .collect();
+        let mut sorted = listed.clone();
+        sorted.sort();
+        let files: Vec<&str> = workspace
+            .examples
+            .iter()
+            .filter(|e| &e.package == package)
+            .map(|e| e.recipe.name.as_str())
+            .collect();
+        if sorted != files {
+            bail!(
+                "{package}/src/main.rs runs the recipes [{}], but the files of {package}/src \
+                 with a `//! Copy:` line are [{}]: list each recipe file in main.rs once",
+                listed.join(", "),
+                files.join(", ")
+            );
+        }
+    }
+    Ok(())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
