@@ -10,11 +10,15 @@ use crate::sandbox::Isolation;
 pub const USAGE: &str = "\
 usage: cargo xtask <command> [options] [NAME...]
 
+NAME is an example (ipc_shm: all its recipes) or one recipe (ipc_shm/semaphore).
+
 commands:
   verify   run the examples (all, or those named) and compare them with their golden files
   bless    write the examples' current output as their golden files
-  tidy     check what rustfmt does not: the examples' copied helper blocks are identical,
-           and comment lines fit in 100 columns
+  tidy     check what rustfmt does not: helper files are identical wherever they are copied,
+           recipes are short enough, and comment lines fit in 100 columns
+  copies   copy each recipe into a fresh crate as its Copy:/Needs: lines say, build it with
+           warnings denied, run it and compare it with its golden files
   run      run one program as verify runs an example, and report what it left behind:
            cargo xtask run [--timeout SECS] [--isolation MODE] -- PROGRAM [ARGS...]
   bench    build ipc_bench in release mode and run it: IPC latency and throughput
@@ -66,6 +70,8 @@ pub enum Command {
     /// A program and its arguments, run once.
     Run(Options, Vec<OsString>),
     Tidy,
+    /// Build and run each recipe as a fresh crate made from its `Copy:`/`Needs:` lines.
+    Copies(Options, Vec<String>),
     /// The arguments are ipc_bench's own, passed on unchanged.
     Bench(Vec<OsString>),
     Help,
@@ -97,7 +103,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String
                 Some(other) => Err(format!("`tidy` takes no arguments, got {}", shown(other))),
             };
         }
-        "verify" | "bless" | "run" => {}
+        "verify" | "bless" | "run" | "copies" => {}
         other => return Err(format!("unknown command `{other}`")),
     }
     let mut options = Options {
@@ -139,6 +145,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String
     Ok(match command.as_str() {
         "verify" => Command::Verify(options, names),
         "bless" => Command::Bless(options, names),
+        "copies" => Command::Copies(options, names),
         _ => return Err("`run` needs a program: `cargo xtask run -- PROGRAM [ARGS...]`".into()),
     })
 }

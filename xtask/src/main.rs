@@ -8,6 +8,7 @@ mod capture;
 mod check;
 mod cli;
 mod conditions;
+mod copies;
 mod execute;
 mod golden;
 mod infer;
@@ -57,6 +58,7 @@ fn main() -> ExitCode {
         Command::Bless(options, names) => bless::bless(&options, &names),
         Command::Run(options, program) => single::run_program(&options, &program),
         Command::Tidy => tidy::tidy(),
+        Command::Copies(options, names) => copies::copies(&options, &names),
         Command::Bench(args) => bench::bench(&args),
     };
     // A Ctrl-C that stopped what `result` reports is being handled: its handler holds the

@@ -1,9 +1,10 @@
 //! Finding the examples in the workspace and building them.
 
 use std::collections::HashMap;
+use std::ffi::OsStr;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Command, ExitStatus, Stdio};
 
 use std::os::unix::process::CommandExt;
 
@@ -12,6 +13,7 @@ use nix::unistd::Pid;
 
 use crate::interrupt;
 use crate::recipe::{self, Recipe};
+use cargo_metadata::diagnostic::DiagnosticLevel;
 use cargo_metadata::{Message, MetadataCommand, TargetKind};
 
 /// The workspace members that are tooling, not examples: they have no golden files.
@@ -253,23 +255,71 @@ pub fn build_binaries(
     packages: &[&str],
     profile: Profile,
 ) -> Result<HashMap<String, PathBuf>> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut command = Command::new(cargo);
-    command
-        .current_dir(root)
-        .args([
-            "build",
-            "--bins",
-            "--message-format=json-render-diagnostics",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
+    let mut args = vec!["--bins"];
     if profile == Profile::Release {
-        command.arg("--release");
+        args.push("--release");
     }
     for package in packages {
-        command.args(["--package", package]);
+        args.extend(["--package", package]);
     }
+    let built = cargo_build(root, &args, &[], Diagnostics::Show)?;
+    if !built.status.success() {
+        bail!(
+            "`cargo build` failed ({}); fix the build errors above",
+            built.status
+        );
+    }
+    for package in packages {
+        if !built.binaries.contains_key(*package) {
+            bail!(
+                "`cargo build` produced no binary named `{package}`: {package}/Cargo.toml must \
+                 build a binary with the package's name"
+            );
+        }
+    }
+    Ok(built.binaries)
+}
+
+/// What the compiler's diagnostics do during [`cargo_build`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Diagnostics {
+    /// Rendered on our stderr, as `cargo build` shows them.
+    Show,
+    /// Kept, rendered, in [`Built::errors`]: the errors only, in the compiler's order.
+    Collect,
+}
+
+/// What one `cargo build` made and said.
+pub struct Built {
+    /// The path of each binary built, by target name.
+    pub binaries: HashMap<String, PathBuf>,
+    /// With [`Diagnostics::Collect`]: each error the compiler gave, as it renders it.
+    pub errors: Vec<String>,
+    pub status: ExitStatus,
+}
+
+/// Runs `cargo build ARGS` in `dir` with `env` added, stoppable by Ctrl-C through xtask.
+/// Cargo's own progress goes to our stderr.
+pub fn cargo_build(
+    dir: &Path,
+    args: &[&str],
+    env: &[(&str, &OsStr)],
+    diagnostics: Diagnostics,
+) -> Result<Built> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let format = match diagnostics {
+        Diagnostics::Show => "--message-format=json-render-diagnostics",
+        Diagnostics::Collect => "--message-format=json",
+    };
+    let mut command = Command::new(cargo);
+    command
+        .current_dir(dir)
+        .arg("build")
+        .arg(format)
+        .args(args)
+        .envs(env.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
     // cargo and its compilers in a group of their own, so that Ctrl-C reaches them through
     // xtask (see `interrupt`), which can then stop them all and exit cleanly.
     command.process_group(0);
@@ -285,28 +335,30 @@ pub fn build_binaries(
     };
     let stdout = child.stdout.take().expect("stdout was piped");
     let mut binaries = HashMap::new();
+    let mut errors = Vec::new();
     for message in Message::parse_stream(BufReader::new(stdout)) {
-        if let Message::CompilerArtifact(artifact) =
-            message.context("cannot read cargo's build messages")?
-            && artifact.target.kind.contains(&TargetKind::Bin)
-            && let Some(executable) = artifact.executable
-        {
-            binaries.insert(artifact.target.name.clone(), executable.into_std_path_buf());
+        match message.context("cannot read cargo's build messages")? {
+            Message::CompilerArtifact(artifact) => {
+                if artifact.target.kind.contains(&TargetKind::Bin)
+                    && let Some(executable) = artifact.executable
+                {
+                    binaries.insert(artifact.target.name.clone(), executable.into_std_path_buf());
+                }
+            }
+            Message::CompilerMessage(message)
+                if message.message.level == DiagnosticLevel::Error
+                    || message.message.level == DiagnosticLevel::Ice =>
+            {
+                errors.extend(message.message.rendered);
+            }
+            _ => {}
         }
     }
     let status = child.wait().context("cannot wait for `cargo build`");
     interrupt::registry().remove_forwarded(Pid::from_raw(child.id() as i32));
-    let status = status?;
-    if !status.success() {
-        bail!("`cargo build` failed ({status}); fix the build errors above");
-    }
-    for package in packages {
-        if !binaries.contains_key(*package) {
-            bail!(
-                "`cargo build` produced no binary named `{package}`: {package}/Cargo.toml must \
-                 build a binary with the package's name"
-            );
-        }
-    }
-    Ok(binaries)
+    Ok(Built {
+        binaries,
+        errors,
+        status: status?,
+    })
 }
