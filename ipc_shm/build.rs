@@ -4,7 +4,7 @@
 fn main() {
     if std::env::var("CARGO_CFG_TARGET_OS").as_deref() != Ok("linux") {
         println!(
-            "cargo::error=ipc_shm is Linux-only: it relies on /dev/shm, posix_fallocate on shared memory, process-shared unnamed semaphores (macOS has none) and PR_SET_PDEATHSIG. memmap2 and the atomics section carry over to other Unixes."
+            "cargo::error=ipc_shm is Linux-only: it relies on /dev/shm, posix_fallocate on shared memory, process-shared unnamed semaphores (macOS has none) and PR_SET_PDEATHSIG. memmap2 and the atomic_counter recipe carry over to other Unixes."
         );
     }
 }

@@ -4,7 +4,7 @@
 fn main() {
     if std::env::var("CARGO_CFG_TARGET_OS").as_deref() != Ok("linux") {
         println!(
-            "cargo::error=lock_demo is Linux-only as written: it forks with nix and uses PR_SET_PDEATHSIG. The threads section and fs2's flock work on macOS and the BSDs too; replace the forks with std::process::Command there."
+            "cargo::error=lock_demo is Linux-only as written: it forks with nix and uses PR_SET_PDEATHSIG. The mutex and atomic recipes and std's File::lock work on macOS and the BSDs too; replace the forks with std::process::Command there."
         );
     }
 }
