@@ -39,11 +39,19 @@ pub fn run(recipes: &[Recipe]) -> ExitCode {
         }
     };
     for (name, _) in recipes {
-        if writeln!(std::io::stdout(), "== {name} ==").is_err() {
-            return ExitCode::SUCCESS; // stdout closed or full: the recipes would fail the same
+        match writeln!(std::io::stdout(), "== {name} ==") {
+            Ok(()) => {}
+            // `| head`: the reader has all it wanted.
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("{program}: writing to stdout: {e}");
+                return ExitCode::FAILURE;
+            }
         }
         match Command::new(&this).arg(name).status() {
             Ok(status) if status.success() => {}
+            // A recipe that exits with 1 has said why on stderr.
+            Ok(status) if status.code() == Some(1) => return ExitCode::FAILURE,
             Ok(status) => {
                 eprintln!("{program}: recipe {name} {status}");
                 return ExitCode::FAILURE;
