@@ -11,7 +11,7 @@
 //! between "spawned" and "registered" cannot miss it: the handler takes the same lock.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -41,6 +41,8 @@ pub struct Registry {
     forwarded: Vec<(Pid, bool)>,
     /// Processes of verify's own that no run may claim (the spinners of `--stress`).
     helpers: Vec<i32>,
+    /// Folders of ours in the temp dir (see [`OwnedDir`]): removed on a stop.
+    folders: Vec<PathBuf>,
 }
 
 struct RunEntry {
@@ -53,7 +55,42 @@ static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
     runs: BTreeMap::new(),
     forwarded: Vec::new(),
     helpers: Vec::new(),
+    folders: Vec::new(),
 });
+
+/// A new folder in the temp dir that a stop removes, whenever it comes. It is made and
+/// registered under the registry's lock, and removed and unregistered under it, so that no
+/// Ctrl-C can fall between the folder's existence and the handler's knowledge of it.
+pub struct OwnedDir {
+    path: PathBuf,
+}
+
+impl OwnedDir {
+    pub fn create(prefix: &str) -> std::io::Result<OwnedDir> {
+        let mut registry = registry();
+        if let Some(signal) = registry.interrupted() {
+            return Err(std::io::Error::other(format!(
+                "stopped by {}",
+                signal.as_str()
+            )));
+        }
+        let path = tempfile::Builder::new().prefix(prefix).tempdir()?.keep();
+        registry.folders.push(path.clone());
+        Ok(OwnedDir { path })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for OwnedDir {
+    fn drop(&mut self) {
+        let mut registry = registry();
+        let _ = std::fs::remove_dir_all(&self.path);
+        registry.folders.retain(|p| *p != self.path);
+    }
+}
 
 /// The registry, locked. A panic elsewhere must not stop Ctrl-C from cleaning up.
 pub fn registry() -> MutexGuard<'static, Registry> {
@@ -222,6 +259,9 @@ fn stop(signal: Signal) -> ! {
     }
     for run in registry.runs.values() {
         let _ = std::fs::remove_dir_all(&run.dir);
+    }
+    for folder in &registry.folders {
+        let _ = std::fs::remove_dir_all(folder);
     }
     if runs > 0 {
         eprintln!(

@@ -135,7 +135,8 @@ pub fn run(spec: &Spec) -> Outcome {
 }
 
 fn run_inner(spec: &Spec, start: Instant) -> io::Result<Outcome> {
-    let dir = tempfile::Builder::new().prefix("xtask-run-").tempdir()?;
+    // Registered with the Ctrl-C handler from the moment it exists (see `OwnedDir`).
+    let dir = interrupt::OwnedDir::create("xtask-run-")?;
     let tmp = dir.path().join("tmp");
     let work = dir.path().join("work");
     fs::create_dir(&tmp)?;

@@ -177,9 +177,7 @@ impl Isolation {
 
 /// Runs a launcher in probe mode: it sets up the namespaces and exits.
 fn probe(launcher: &Path, user: bool) -> Result<()> {
-    let dir = tempfile::Builder::new()
-        .prefix("xtask-probe-")
-        .tempdir()
+    let dir = crate::interrupt::OwnedDir::create("xtask-probe-")
         .context("cannot create a folder for the namespace probe")?;
     fs::create_dir(dir.path().join(MQUEUE_DIR))?;
     let output = crate::interrupt::unblocked(&mut Command::new(launcher))
