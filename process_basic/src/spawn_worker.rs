@@ -80,7 +80,9 @@ fn worker(role: &str) -> ExitCode {
         Ok(index) => ExitCode::from(index),
         Err(e) => match e.downcast_ref::<errors::StdoutError>() {
             Some(errors::StdoutError(io)) => {
-                ExitCode::from(128 + io.raw_os_error().unwrap_or(5) as u8)
+                // 5 is EIO, for an error without an errno; none a write gives is above 127.
+                let errno = io.raw_os_error().unwrap_or(5).clamp(1, 127) as u8;
+                ExitCode::from(128 + errno)
             }
             None => errors::exit(Err(e)),
         },

@@ -51,7 +51,7 @@ pub fn copies(options: &Options, names: &[String]) -> Result<bool> {
     for (index, example) in examples.iter().enumerate() {
         let dir = base.join("crates").join(example.name.replace('/', "-"));
         let manifest = manifest(example, &versions)?;
-        write_crate(example, &dir, &manifest)?;
+        write_crate(example, &dir, &manifest, &workspace.root)?;
         match build(example, &dir, &base)? {
             Ok(binary) => built.push((index, binary)),
             Err(why) => failures.push((example.name.clone(), why)),
@@ -162,7 +162,7 @@ fn manifest(
 
 /// A fresh crate in `dir`: the manifest, the workspace's `Cargo.lock`, and the files of the
 /// `Copy:` line, the first as `src/main.rs`.
-fn write_crate(example: &Example, dir: &Path, manifest: &str) -> Result<()> {
+fn write_crate(example: &Example, dir: &Path, manifest: &str, root: &Path) -> Result<()> {
     if dir.exists() {
         fs::remove_dir_all(dir).with_context(|| format!("cannot remove {}", shown(dir)))?;
     }
@@ -174,11 +174,7 @@ fn write_crate(example: &Example, dir: &Path, manifest: &str) -> Result<()> {
     write(dir.join("Cargo.toml"), manifest)?;
     // The workspace's own lock: the same versions as the examples were proven with. Cargo
     // drops the entries the crate does not use.
-    let lock = example
-        .dir
-        .parent()
-        .context("an example lives in the workspace")?;
-    fs::copy(lock.join("Cargo.lock"), dir.join("Cargo.lock"))
+    fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock"))
         .with_context(|| format!("cannot copy Cargo.lock into {}", shown(dir)))?;
     let from = example
         .recipe

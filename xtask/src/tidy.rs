@@ -84,19 +84,13 @@ pub fn tidy() -> Result<bool> {
 /// Every helper file of the example crates (a file of `src/` that is neither a recipe nor
 /// `main.rs`), by file name.
 fn helper_copies(workspace: &Workspace) -> Result<BTreeMap<String, Vec<Copy>>> {
-    let mut folders: Vec<PathBuf> = workspace
+    let recipes: Vec<&Path> = workspace
         .examples
         .iter()
-        .map(|e| e.dir.join("src"))
+        .map(|e| e.recipe.path.as_path())
         .collect();
-    folders.dedup();
     let mut helpers: BTreeMap<String, Vec<Copy>> = BTreeMap::new();
-    for folder in folders {
-        let recipes: Vec<&Path> = workspace
-            .examples
-            .iter()
-            .map(|e| e.recipe.path.as_path())
-            .collect();
+    for folder in workspace.example_dirs().iter().map(|d| d.join("src")) {
         for entry in
             fs::read_dir(&folder).with_context(|| format!("cannot list {}", shown(&folder)))?
         {

@@ -134,6 +134,13 @@ impl Workspace {
         Ok(chosen)
     }
 
+    /// The example crates' folders, each once.
+    pub fn example_dirs(&self) -> Vec<PathBuf> {
+        let mut dirs: Vec<PathBuf> = self.examples.iter().map(|e| e.dir.clone()).collect();
+        dirs.dedup(); // the recipes are sorted by name, so an example's recipes are together
+        dirs
+    }
+
     /// Every recipe has a golden stdout file, and every golden file belongs to a recipe.
     pub fn check_golden_files(&self) -> Result<()> {
         for example in &self.examples {
@@ -146,9 +153,7 @@ impl Workspace {
                 );
             }
         }
-        let mut folders: Vec<PathBuf> = self.examples.iter().map(|e| e.dir.clone()).collect();
-        folders.dedup();
-        for dir in folders {
+        for dir in self.example_dirs() {
             // The golden files of the layout before recipes, one per example.
             for old in ["golden.stdout", "golden.stderr"] {
                 let orphan = dir.join(old);
