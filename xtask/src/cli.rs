@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use lexopt::ValueExt;
 
-use crate::sandbox::Isolation;
+use crate::sandbox::launcher::Isolation;
 
 pub const USAGE: &str = "\
 usage: cargo xtask <command> [options] [NAME...]

@@ -2,42 +2,26 @@
 //! files; `bless` writes them; `run` runs one program the way verify does; `bench` runs the IPC
 //! benchmark. See README.md for the golden-file syntax.
 
-mod bench;
-mod bless;
-mod capture;
-mod check;
 mod cli;
-mod conditions;
-mod copies;
-mod execute;
+mod commands;
 mod golden;
-mod infer;
-mod interrupt;
-mod ipc_objects;
-mod matcher;
+mod judge;
 mod out;
-mod pipeline;
-mod problem;
-mod procs;
-mod recipe;
-mod runner;
+mod project;
+mod runs;
 mod sandbox;
-mod single;
-mod spin;
-mod tidy;
-mod verify;
-mod view;
-mod workspace;
 
 use std::process::ExitCode;
 
 use cli::Command;
+use commands::{bench, bless, copies, single, tidy, verify};
+use sandbox::{interrupt, launcher, spin};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     // The sandbox launcher must enter its namespaces while it has one thread: first of all.
     match args.first().map(String::as_str) {
-        Some(sandbox::LAUNCHER_COMMAND) => sandbox::launcher_main(&args[1..]),
+        Some(launcher::LAUNCHER_COMMAND) => launcher::launcher_main(&args[1..]),
         Some(spin::SPIN_COMMAND) => spin::spin_main(),
         _ => {}
     }

@@ -214,7 +214,9 @@ fn programs_start_with_no_signal_blocked() {
             "--",
             "sh",
             "-c",
-            "grep SigBlk /proc/$$/status",
+            // `exec`: grep reads its own mask, inherited through exec. Reading the shell's
+            // (`/proc/$$`) races with dash, which blocks every signal while it forks.
+            "exec grep SigBlk /proc/self/status",
         ]);
         assert!(text.contains("SigBlk:\t0000000000000000"), "{text}");
     }

@@ -4,13 +4,13 @@ use std::time::Duration;
 
 use anyhow::Result;
 
-use crate::check::{Expectation, judge};
 use crate::cli::Options;
-use crate::conditions::Condition;
-use crate::execute::Record;
+use crate::judge::check::{Expectation, judge};
+use crate::judge::problem::{Problem, describe_leftover, seconds};
 use crate::out::say;
-use crate::pipeline::{Plan, Session};
-use crate::problem::{Problem, describe_leftover, seconds};
+use crate::runs::conditions::Condition;
+use crate::runs::execute::Record;
+use crate::runs::session::{Plan, Session};
 
 /// Runs of each scheduling condition with `--stress` when `--repeat` is not given: a full
 /// stress pass of all 27 recipes takes about 8 s on a two-CPU machine.
@@ -169,7 +169,7 @@ pub fn verify(options: &Options, names: &[String]) -> Result<bool> {
 }
 
 /// How many example crates `examples` (recipes) come from.
-fn packages(examples: &[crate::workspace::Example]) -> usize {
+fn packages(examples: &[crate::project::workspace::Example]) -> usize {
     let mut names: Vec<&str> = examples.iter().map(|e| e.package.as_str()).collect();
     names.dedup();
     names.len()

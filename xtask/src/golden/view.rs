@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use similar::{Algorithm, TextDiff};
 
-use crate::golden::{Golden, Pattern};
-use crate::matcher::{Failure, Outcome, Slot, line_matches, match_output};
+use crate::golden::format::{Golden, Pattern};
+use crate::golden::matcher::{Failure, Outcome, Slot, line_matches, match_output};
 
 #[derive(Debug, Clone)]
 pub struct ViewLine {
@@ -86,8 +86,8 @@ fn aligned(golden: &Golden, output: &[&str], taken: &[Slot]) -> Vec<ViewLine> {
 }
 
 /// Each pattern of an item with its stream and index, as the matcher's slots name them.
-fn positions(item: &crate::golden::Item) -> Vec<(usize, usize, &Pattern)> {
-    use crate::golden::Item;
+fn positions(item: &crate::golden::format::Item) -> Vec<(usize, usize, &Pattern)> {
+    use crate::golden::format::Item;
     match item {
         Item::Line(p) => vec![(0, 0, p)],
         Item::Unordered(patterns) => patterns
@@ -174,7 +174,7 @@ fn joined<'a>(lines: impl Iterator<Item = &'a str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::golden::lines;
+    use crate::golden::format::lines;
 
     #[test]
     fn diff_shows_only_real_differences() {

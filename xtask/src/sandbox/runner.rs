@@ -4,7 +4,7 @@
 //! Each run gets a folder of its own (`xtask-run-*` in the temp dir) holding an empty working
 //! directory and an empty `TMPDIR`; stdin from `/dev/null`; an environment of `PATH`, `LANG=C`,
 //! `LC_ALL=C` and `TMPDIR` only; its own process group; and, where the kernel allows it, its own
-//! IPC and mount namespaces ([`crate::sandbox`]).
+//! IPC and mount namespaces ([`crate::sandbox::launcher`]).
 //!
 //! Every process the run starts is found, however it detached itself: by its process group, by
 //! its IPC namespace (which `setsid` does not change), or as an orphan handed to us (verify is
@@ -27,10 +27,13 @@ use nix::sys::signal::{Signal, kill, killpg};
 use nix::sys::wait::waitpid;
 use nix::unistd::Pid;
 
-use crate::capture::{Captured, KEEP, read_bounded, read_lines_then_close};
-use crate::interrupt;
-use crate::procs::{self, Proc};
-use crate::sandbox::{self, Isolation, LauncherEnding, Limits, Report};
+use crate::sandbox::capture::{Captured, KEEP, read_bounded, read_lines_then_close};
+use crate::sandbox::interrupt;
+use crate::sandbox::launcher::{self, Isolation, Limits};
+use crate::sandbox::leftovers::{Leftover, list_dir};
+use crate::sandbox::procs::signal_name;
+use crate::sandbox::procs::{self, Proc};
+use crate::sandbox::report::{LauncherEnding, Report};
 
 /// How long to wait for the output pipes to close after everything was killed. Longer means a
 /// process escaped every way of finding it, and we stop reading.
@@ -59,7 +62,7 @@ pub const SETTLE: Duration = Duration::from_millis(500);
 /// Where the program's stdout goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StdoutMode {
-    /// A pipe read to its end (bounded, see [`crate::capture`]).
+    /// A pipe read to its end (bounded, see [`crate::sandbox::capture`]).
     Capture,
     /// A pipe closed after this many lines, like `| head -N`.
     CloseAfterLines(usize),
@@ -78,24 +81,6 @@ pub enum Ending {
     },
     /// Verify could not run it at all (no thread or process left under `ulimit -u`, ...).
     NotRun(String),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Leftover {
-    /// A process the run started, still alive after the example ended: `pid (command line)`.
-    Process(String),
-    /// A child that had exited but that nobody reaped (a zombie handed to us).
-    Unreaped(String),
-    /// A file or directory left in the run's TMPDIR.
-    TmpFile(String),
-    /// A file or directory left in the run's working directory.
-    WorkFile(String),
-    /// A POSIX shared-memory object left under /dev/shm.
-    Shm(String),
-    /// A POSIX message queue.
-    Queue(String),
-    /// A SysV shared-memory segment, message queue or semaphore set.
-    SysV(String),
 }
 
 #[derive(Debug)]
@@ -143,8 +128,8 @@ fn run_inner(spec: &Spec, start: Instant) -> io::Result<Outcome> {
     fs::create_dir(&work)?;
     let mut command = match &spec.isolation {
         Isolation::Namespaces { launcher, user } => {
-            fs::create_dir(dir.path().join(sandbox::MQUEUE_DIR))?;
-            sandbox::launcher_command(
+            fs::create_dir(dir.path().join(launcher::MQUEUE_DIR))?;
+            launcher::launcher_command(
                 launcher,
                 *user,
                 dir.path(),
@@ -157,7 +142,7 @@ fn run_inner(spec: &Spec, start: Instant) -> io::Result<Outcome> {
             let mut command = Command::new(&spec.program);
             command.args(&spec.args);
             if let Some(n) = spec.limits.nofile {
-                sandbox::limit_descriptors(&mut command, n)?;
+                launcher::limit_descriptors(&mut command, n)?;
             }
             command
         }
@@ -522,12 +507,6 @@ pub fn describe_status(status: ExitStatus) -> String {
     }
 }
 
-pub fn signal_name(signal: i32) -> String {
-    Signal::try_from(signal)
-        .map(|s| s.as_str().to_string())
-        .unwrap_or_else(|_| format!("signal {signal}"))
-}
-
 /// Every process of the run led by `leader` except the leader itself: its process group, its
 /// IPC namespace, and the orphans handed to us that belong to no other run.
 fn descendants(leader: Pid, ipc_ns: Option<u64>) -> io::Result<Vec<Proc>> {
@@ -576,15 +555,6 @@ fn kill_everything(leader: Pid, ipc_ns: Option<u64>) -> io::Result<()> {
     Err(io::Error::other(format!(
         "processes of the run led by {leader} keep appearing after 100 rounds of SIGKILL"
     )))
-}
-
-/// Names of the entries directly under `dir`, sorted.
-pub fn list_dir(dir: &Path) -> io::Result<Vec<String>> {
-    let mut names = fs::read_dir(dir)?
-        .map(|e| e.map(|e| e.file_name().to_string_lossy().into_owned()))
-        .collect::<io::Result<Vec<_>>>()?;
-    names.sort();
-    Ok(names)
 }
 
 #[cfg(test)]

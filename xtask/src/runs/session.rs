@@ -7,11 +7,11 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 
 use crate::cli::Options;
-use crate::conditions::Condition;
-use crate::execute::{Job, Record, run_all};
-use crate::sandbox::Isolation;
-use crate::spin::Spinners;
-use crate::workspace::{Example, Workspace, build, check_listed};
+use crate::project::workspace::{Example, Workspace, build, check_listed};
+use crate::runs::conditions::Condition;
+use crate::runs::execute::{Job, Record, run_all};
+use crate::sandbox::launcher::Isolation;
+use crate::sandbox::spin::Spinners;
 
 /// Which runs to make: each condition with the run numbers it gets.
 pub type Plan = Vec<(Condition, Vec<u32>)>;

@@ -25,7 +25,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::golden::{BLOCK_END, BLOCK_START, INTERLEAVED_END, INTERLEAVED_START, STREAM};
+use crate::golden::format::{BLOCK_END, BLOCK_START, INTERLEAVED_END, INTERLEAVED_START, STREAM};
 
 /// One line split into the words that hold a digit (letters, digits, `_`, at least one digit)
 /// and the text between them.
@@ -490,8 +490,8 @@ fn rises(a: &str, b: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::golden::{Golden, lines};
-    use crate::matcher::{Outcome, match_output};
+    use crate::golden::format::{Golden, lines};
+    use crate::golden::matcher::{Outcome, match_output};
 
     fn infer_texts(runs: &[&str]) -> String {
         let runs: Vec<Vec<&str>> = runs.iter().map(|r| lines(r)).collect();

@@ -16,8 +16,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 use crate::out::say;
-use crate::recipe::Recipe;
-use crate::workspace::{Workspace, shown};
+use crate::project::recipe::Recipe;
+use crate::project::workspace::{Workspace, shown};
 
 const MAX_COMMENT_COLUMNS: usize = 100;
 pub const MAX_RECIPE_LINES: usize = 120;
@@ -378,7 +378,9 @@ mod tests {
         write("errors.rs", "a\nb\nc\n");
         let path = dir.path().join("r.rs");
         let text = fs::read_to_string(&path).unwrap();
-        let recipe = crate::recipe::parse(&path, &text).unwrap().unwrap();
+        let recipe = crate::project::recipe::parse(&path, &text)
+            .unwrap()
+            .unwrap();
         let size = recipe_size(&recipe).unwrap();
         assert_eq!((size.own, size.copied), (4, 7));
         assert_eq!(size.missing, ["gone.rs"]);

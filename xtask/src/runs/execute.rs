@@ -9,10 +9,11 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 
-use crate::conditions::Condition;
-use crate::ipc_objects::Watch;
-use crate::runner::{self, Leftover, Outcome, Spec, StdoutMode};
-use crate::sandbox::{Isolation, Limits};
+use crate::runs::conditions::Condition;
+use crate::sandbox::launcher::{Isolation, Limits};
+use crate::sandbox::leftovers::Leftover;
+use crate::sandbox::leftovers::Watch;
+use crate::sandbox::runner::{self, Outcome, Spec, StdoutMode};
 
 /// One run of one example.
 pub struct Job {

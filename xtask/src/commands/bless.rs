@@ -7,7 +7,7 @@
 //! 1. the existing golden file, unchanged;
 //! 2. the existing file with its placeholders and blocks kept where they still match, and
 //!    changed lines written as they were printed;
-//! 3. a file inferred from the runs alone ([`crate::infer`]): literal where every run agrees,
+//! 3. a file inferred from the runs alone ([`crate::golden::infer`]): literal where every run agrees,
 //!    placeholders where values differ, `[interleaved]` or `[unordered]` blocks where the order
 //!    does.
 //!
@@ -23,19 +23,19 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use similar::{Algorithm, DiffTag, capture_diff_slices};
 
-use crate::check::load_golden;
 use crate::cli::Options;
-use crate::conditions::Condition;
-use crate::execute::Record;
-use crate::golden::{Golden, Item, lines};
-use crate::infer::infer;
-use crate::matcher::{Outcome as MatchOutcome, match_output};
+use crate::golden::format::{Golden, Item, lines};
+use crate::golden::infer::infer;
+use crate::golden::matcher::{Outcome as MatchOutcome, match_output};
+use crate::golden::view::{explain_mismatch, render};
+use crate::judge::check::load_golden;
+use crate::judge::problem::describe_leftover;
 use crate::out::say;
-use crate::pipeline::{Plan, Session};
-use crate::problem::describe_leftover;
-use crate::runner::{Ending, describe_status};
-use crate::view::{explain_mismatch, render};
-use crate::workspace::Example;
+use crate::project::workspace::Example;
+use crate::runs::conditions::Condition;
+use crate::runs::execute::Record;
+use crate::runs::session::{Plan, Session};
+use crate::sandbox::runner::{Ending, describe_status};
 
 /// Runs per example when `--repeat` is not given: one under each condition.
 const DEFAULT_RUNS: u32 = 3;
@@ -174,7 +174,7 @@ impl Outputs {
                     anyhow::bail!(
                         "run {}: {stream} printed more than {}; fix the example first",
                         record.run,
-                        crate::capture::size(crate::capture::KEEP as u64)
+                        crate::sandbox::capture::size(crate::sandbox::capture::KEEP as u64)
                     );
                 }
             }

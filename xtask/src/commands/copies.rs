@@ -19,12 +19,12 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use cargo_metadata::MetadataCommand;
 
-use crate::check::{Expectation, judge};
 use crate::cli::Options;
-use crate::conditions::Condition;
-use crate::execute::{Job, run_all};
+use crate::judge::check::{Expectation, judge};
 use crate::out::say;
-use crate::workspace::{Diagnostics, Example, Workspace, cargo_build, shown};
+use crate::project::workspace::{Diagnostics, Example, Workspace, cargo_build, shown};
+use crate::runs::conditions::Condition;
+use crate::runs::execute::{Job, run_all};
 
 /// Lines of the compiler's first error shown for a copy that does not build.
 const ERROR_LINES: usize = 12;
@@ -256,7 +256,7 @@ fn needs_line(example: &Example) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::recipe;
+    use crate::project::recipe;
 
     fn example(header: &str) -> Example {
         let path = Path::new("/w/ipc_shm/src/semaphore.rs");

@@ -19,8 +19,8 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{SigSet, Signal, kill, killpg};
 use nix::unistd::Pid;
 
-use crate::procs::{self, Proc};
-use crate::sandbox::Report;
+use crate::sandbox::procs::{self, Proc};
+use crate::sandbox::report::Report;
 
 const SIGNALS: [Signal; 3] = [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP];
 

@@ -11,8 +11,8 @@ use std::os::unix::process::CommandExt;
 use anyhow::{Context, Result, bail};
 use nix::unistd::Pid;
 
-use crate::interrupt;
-use crate::recipe::{self, Recipe};
+use crate::project::recipe::{self, Recipe};
+use crate::sandbox::interrupt;
 use cargo_metadata::diagnostic::DiagnosticLevel;
 use cargo_metadata::{Message, MetadataCommand, TargetKind};
 

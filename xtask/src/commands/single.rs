@@ -6,13 +6,13 @@ use std::ffi::OsString;
 
 use anyhow::{Context, Result};
 
-use crate::capture::{Captured, size};
 use crate::cli::Options;
-use crate::conditions::Condition;
-use crate::execute::{Job, run_all};
+use crate::judge::problem::describe_leftover;
 use crate::out::say;
-use crate::problem::describe_leftover;
-use crate::runner::{self, Ending};
+use crate::runs::conditions::Condition;
+use crate::runs::execute::{Job, run_all};
+use crate::sandbox::capture::{Captured, size};
+use crate::sandbox::runner::Ending;
 
 /// Returns whether the program exited with 0 and left nothing behind.
 pub fn run_program(options: &Options, program: &[OsString]) -> Result<bool> {
@@ -32,7 +32,9 @@ pub fn run_program(options: &Options, program: &[OsString]) -> Result<bool> {
     let outcome = record.outcome;
     let ending = match &outcome.ending {
         Ending::Exited(code) => format!("exited with {code}"),
-        Ending::Signaled(signal) => format!("killed by {}", runner::signal_name(*signal)),
+        Ending::Signaled(signal) => {
+            format!("killed by {}", crate::sandbox::procs::signal_name(*signal))
+        }
         Ending::TimedOut { main_exited: None } => "timed out".to_string(),
         Ending::TimedOut {
             main_exited: Some(how),
@@ -49,9 +51,9 @@ pub fn run_program(options: &Options, program: &[OsString]) -> Result<bool> {
     for (name, captured) in [("stdout", &outcome.stdout), ("stderr", &outcome.stderr)] {
         if !captured.bytes.is_empty() {
             say!("--- {name} ---")?;
-            let text = crate::view::head(
+            let text = crate::golden::view::head(
                 &String::from_utf8_lossy(&captured.bytes),
-                crate::view::MAX_REPORT_LINES,
+                crate::golden::view::MAX_REPORT_LINES,
             );
             say!("{}", text.trim_end_matches('\n'))?;
         }

@@ -5,8 +5,8 @@ use std::fmt;
 
 use nix::sched::CpuSet;
 
-use crate::runner::{Spec, StdoutMode};
-use crate::sandbox::{Isolation, Limits};
+use crate::sandbox::launcher::{Isolation, Limits};
+use crate::sandbox::runner::{Spec, StdoutMode};
 
 /// File descriptors allowed under [`Condition::FewDescriptors`]: stdin, stdout, stderr and two.
 const FEW_DESCRIPTORS: u64 = 5;
@@ -64,7 +64,7 @@ impl Condition {
         matches!(self, Condition::Plain | Condition::OneCpu | Condition::Busy)
     }
 
-    /// Sets up `spec` for this condition. [`Condition::Busy`] also needs [`crate::spin`]
+    /// Sets up `spec` for this condition. [`Condition::Busy`] also needs [`crate::sandbox::spin`]
     /// running while the run goes on.
     pub fn apply(self, spec: &mut Spec) {
         spec.stdout = match self {

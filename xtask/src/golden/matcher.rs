@@ -23,7 +23,7 @@ use std::collections::HashSet;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 
-use crate::golden::{Golden, Item, Pattern, Tok};
+use crate::golden::format::{Golden, Item, Pattern, Tok};
 
 /// Upper bound on search steps before the matcher gives up.
 const STEP_BUDGET: u64 = 5_000_000;
@@ -75,7 +75,7 @@ pub enum Outcome {
 /// Stack per golden line for the search: it recurses a few frames per line placed.
 const STACK_PER_LINE: usize = 16 << 10;
 
-/// Matches `output` (already split with [`crate::golden::lines`]) against `golden`.
+/// Matches `output` (already split with [`crate::golden::format::lines`]) against `golden`.
 ///
 /// The search recurses once per output line it places, which a long golden file turns into a
 /// deep stack: it runs on a thread whose stack fits the file (memory is only committed as the
@@ -760,7 +760,7 @@ fn perfect_matching(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::golden::lines;
+    use crate::golden::format::lines;
 
     fn check(golden: &str, output: &str) -> Outcome {
         let golden = Golden::parse(golden).expect("test golden parses");

@@ -9,12 +9,29 @@
 
 use std::collections::BTreeSet;
 use std::fs;
-use std::path::PathBuf;
+use std::io;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use crate::runner::{Leftover, list_dir};
-use crate::sandbox::sysv_objects;
+/// What a run can leave behind, wherever verify found it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Leftover {
+    /// A process the run started, still alive after the example ended: `pid (command line)`.
+    Process(String),
+    /// A child that had exited but that nobody reaped (a zombie handed to us).
+    Unreaped(String),
+    /// A file or directory left in the run's TMPDIR.
+    TmpFile(String),
+    /// A file or directory left in the run's working directory.
+    WorkFile(String),
+    /// A POSIX shared-memory object left under /dev/shm.
+    Shm(String),
+    /// A POSIX message queue.
+    Queue(String),
+    /// A SysV shared-memory segment, message queue or semaphore set.
+    SysV(String),
+}
 
 const SHM_DIR: &str = "/dev/shm";
 
@@ -102,6 +119,40 @@ fn unescape_mount_path(path: &str) -> String {
         .replace("\\011", "\t")
         .replace("\\012", "\n")
         .replace("\\134", "\\")
+}
+
+/// Names of the entries directly under `dir`, sorted.
+pub fn list_dir(dir: &Path) -> io::Result<Vec<String>> {
+    let mut names = fs::read_dir(dir)?
+        .map(|e| e.map(|e| e.file_name().to_string_lossy().into_owned()))
+        .collect::<io::Result<Vec<_>>>()?;
+    names.sort();
+    Ok(names)
+}
+
+/// The SysV objects of the current IPC namespace, as `KIND id ID key KEY`.
+pub fn sysv_objects() -> Result<Vec<String>> {
+    let mut found = Vec::new();
+    for (kind, file) in [
+        ("shared memory", "shm"),
+        ("message queue", "msg"),
+        ("semaphore set", "sem"),
+    ] {
+        let path = Path::new("/proc/sysvipc").join(file);
+        let text = match fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+        };
+        // The first line is a header; each other line starts with `key id`.
+        for line in text.lines().skip(1) {
+            let mut fields = line.split_whitespace();
+            if let (Some(key), Some(id)) = (fields.next(), fields.next()) {
+                found.push(format!("{kind} id {id} key {key}"));
+            }
+        }
+    }
+    Ok(found)
 }
 
 #[cfg(test)]

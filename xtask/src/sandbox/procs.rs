@@ -5,6 +5,8 @@ use std::fs;
 use std::io;
 use std::path::Path;
 
+use nix::sys::signal::Signal;
+
 /// One process, read from `/proc/PID/{stat,cmdline,ns}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Proc {
@@ -118,6 +120,13 @@ impl Stat {
             pgrp,
         })
     }
+}
+
+/// `SIGTERM` for 15; `signal 99` for a number that names no signal.
+pub fn signal_name(signal: i32) -> String {
+    Signal::try_from(signal)
+        .map(|s| s.as_str().to_string())
+        .unwrap_or_else(|_| format!("signal {signal}"))
 }
 
 #[cfg(test)]

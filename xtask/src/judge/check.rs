@@ -6,14 +6,14 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 
-use crate::capture::Captured;
-use crate::conditions::Condition;
-use crate::golden::{Golden, lines};
-use crate::matcher::{Outcome as MatchOutcome, match_output};
-use crate::problem::Problem;
-use crate::runner::{Ending, Outcome};
-use crate::view::explain_mismatch;
-use crate::workspace::{Example, shown};
+use crate::golden::format::{Golden, lines};
+use crate::golden::matcher::{Outcome as MatchOutcome, match_output};
+use crate::golden::view::explain_mismatch;
+use crate::judge::problem::Problem;
+use crate::project::workspace::{Example, shown};
+use crate::runs::conditions::Condition;
+use crate::sandbox::capture::Captured;
+use crate::sandbox::runner::{Ending, Outcome};
 
 /// What an example must print: its parsed golden files.
 pub struct Expectation {
@@ -218,8 +218,8 @@ fn compare(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::capture::Captured;
-    use crate::runner::Leftover;
+    use crate::sandbox::capture::Captured;
+    use crate::sandbox::leftovers::Leftover;
 
     fn expectation(stdout: &str) -> Expectation {
         Expectation {

@@ -8,8 +8,8 @@ use anyhow::{Context, Result};
 
 use nix::unistd::Pid;
 
-use crate::interrupt;
-use crate::workspace::{Profile, Workspace, build_binaries};
+use crate::project::workspace::{Profile, Workspace, build_binaries};
+use crate::sandbox::interrupt;
 
 const BENCH: &str = "ipc_bench";
 

@@ -21,9 +21,8 @@
 //! What the run leaves is then exact (no other program sees or adds to that namespace), and it
 //! disappears with the namespace when the run's last process ends: verify removes nothing.
 //! Where namespaces are not allowed, runs share the machine's objects; then new objects are
-//! reported as warnings and nothing is removed ([`crate::ipc_objects`]).
+//! reported as warnings and nothing is removed ([`crate::sandbox::leftovers`]).
 
-use std::fmt;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
@@ -36,11 +35,12 @@ use nix::sched::{CloneFlags, unshare};
 use nix::sys::prctl::set_pdeathsig;
 use nix::sys::signal::Signal;
 
-use crate::procs;
+use crate::sandbox::leftovers::{list_dir, sysv_objects};
+use crate::sandbox::procs;
+use crate::sandbox::report::REPORT;
 
 /// The hidden command line word that makes this binary a launcher.
 pub const LAUNCHER_COMMAND: &str = "__sandbox";
-pub const REPORT: &str = "report";
 pub const MQUEUE_DIR: &str = "mqueue";
 const SHM: &str = "/dev/shm";
 /// The launcher option that leaves no room in /dev/shm: a one-page tmpfs, filled.
@@ -177,10 +177,10 @@ impl Isolation {
 
 /// Runs a launcher in probe mode: it sets up the namespaces and exits.
 fn probe(launcher: &Path, user: bool) -> Result<()> {
-    let dir = crate::interrupt::OwnedDir::create("xtask-probe-")
+    let dir = crate::sandbox::interrupt::OwnedDir::create("xtask-probe-")
         .context("cannot create a folder for the namespace probe")?;
     fs::create_dir(dir.path().join(MQUEUE_DIR))?;
-    let output = crate::interrupt::unblocked(&mut Command::new(launcher))
+    let output = crate::sandbox::interrupt::unblocked(&mut Command::new(launcher))
         .args([LAUNCHER_COMMAND, mode_word(user)])
         .arg(dir.path())
         .args([FULL_SHM, "--"])
@@ -386,32 +386,7 @@ fn launch(run_dir: &Path, program: &str, args: &[String], limits: Limits) -> Res
 }
 
 fn list(dir: &Path) -> Result<Vec<String>> {
-    crate::runner::list_dir(dir).with_context(|| format!("cannot list {}", dir.display()))
-}
-
-/// The SysV objects of the current IPC namespace, as `KIND id ID key KEY`.
-pub fn sysv_objects() -> Result<Vec<String>> {
-    let mut found = Vec::new();
-    for (kind, file) in [
-        ("shared memory", "shm"),
-        ("message queue", "msg"),
-        ("semaphore set", "sem"),
-    ] {
-        let path = Path::new("/proc/sysvipc").join(file);
-        let text = match fs::read_to_string(&path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
-            Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
-        };
-        // The first line is a header; each other line starts with `key id`.
-        for line in text.lines().skip(1) {
-            let mut fields = line.split_whitespace();
-            if let (Some(key), Some(id)) = (fields.next(), fields.next()) {
-                found.push(format!("{kind} id {id} key {key}"));
-            }
-        }
-    }
-    Ok(found)
+    list_dir(dir).with_context(|| format!("cannot list {}", dir.display()))
 }
 
 fn append(run_dir: &Path, text: &str) -> Result<()> {
@@ -422,89 +397,4 @@ fn append(run_dir: &Path, text: &str) -> Result<()> {
         .open(&path)
         .with_context(|| format!("cannot open {}", path.display()))?;
     writeln!(file, "{text}").with_context(|| format!("cannot write {}", path.display()))
-}
-
-/// What a launcher reported, read back by verify.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Report {
-    pub ipc_ns: Option<u64>,
-    /// The example's own ending: `None` if the launcher did not get that far.
-    pub ending: Option<LauncherEnding>,
-    pub shm: Vec<String>,
-    pub queues: Vec<String>,
-    pub sysv: Vec<String>,
-    pub error: Option<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LauncherEnding {
-    Exited(i32),
-    Signaled(i32),
-}
-
-impl fmt::Display for LauncherEnding {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            LauncherEnding::Exited(code) => write!(f, "exited with {code}"),
-            LauncherEnding::Signaled(signal) => {
-                write!(f, "killed by {}", crate::runner::signal_name(*signal))
-            }
-        }
-    }
-}
-
-impl Report {
-    /// Reads `RUNDIR/report`; a missing file is an empty report.
-    pub fn read(run_dir: &Path) -> io::Result<Report> {
-        match fs::read_to_string(run_dir.join(REPORT)) {
-            Ok(text) => Ok(Report::parse(&text)),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Report::default()),
-            Err(e) => Err(e),
-        }
-    }
-
-    pub fn parse(text: &str) -> Report {
-        let mut report = Report::default();
-        for line in text.lines() {
-            let (word, rest) = line.split_once(' ').unwrap_or((line, ""));
-            match word {
-                "ns" => report.ipc_ns = rest.parse().ok(),
-                "shm" => report.shm.push(rest.to_string()),
-                "queue" => report.queues.push(rest.to_string()),
-                "sysv" => report.sysv.push(rest.to_string()),
-                "error" => report.error = Some(rest.to_string()),
-                "status" => {
-                    report.ending = match rest.split_once(' ') {
-                        Some(("exited", n)) => n.parse().ok().map(LauncherEnding::Exited),
-                        Some(("signaled", n)) => n.parse().ok().map(LauncherEnding::Signaled),
-                        _ => None,
-                    }
-                }
-                _ => {}
-            }
-        }
-        report
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn report_round_trip() {
-        let r = Report::parse(
-            "ns 4026532\nshm ipc_shm-1\nqueue q\nsysv shared memory id 3 key 0\nstatus exited 3\n",
-        );
-        assert_eq!(r.ipc_ns, Some(4026532));
-        assert_eq!(r.shm, vec!["ipc_shm-1"]);
-        assert_eq!(r.queues, vec!["q"]);
-        assert_eq!(r.sysv, vec!["shared memory id 3 key 0"]);
-        assert_eq!(r.ending, Some(LauncherEnding::Exited(3)));
-        assert_eq!(
-            Report::parse("ns 1\nstatus signaled 9\n").ending,
-            Some(LauncherEnding::Signaled(9))
-        );
-        assert_eq!(Report::parse("ns 1\n").ending, None);
-    }
 }

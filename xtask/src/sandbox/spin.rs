@@ -8,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
-use crate::interrupt;
+use crate::sandbox::interrupt;
 
 /// The hidden command line word that makes this binary spin.
 pub const SPIN_COMMAND: &str = "__spin";

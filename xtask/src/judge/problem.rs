@@ -5,10 +5,12 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::capture::{KEEP, size};
-use crate::runner::{Ending, KILL_GRACE, Leftover, signal_name};
-use crate::view::{MAX_REPORT_LINES, head};
-use crate::workspace::shown;
+use crate::golden::view::{MAX_REPORT_LINES, head};
+use crate::project::workspace::shown;
+use crate::sandbox::capture::{KEEP, size};
+use crate::sandbox::leftovers::Leftover;
+use crate::sandbox::procs::signal_name;
+use crate::sandbox::runner::{Ending, KILL_GRACE};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Problem {
