@@ -58,10 +58,11 @@ pub fn bless(options: &Options, names: &[String]) -> Result<bool> {
         .map(|_| Ok(Outputs::default()))
         .collect();
     let mut choices: Vec<Option<(Choice, Choice)>> = vec![None; session.examples.len()];
+    let all: Vec<usize> = (0..session.examples.len()).collect();
     let mut first_run = 1;
     let mut batch = repeat;
     for round in 0..=CONFIRM_ROUNDS {
-        let records = session.run(&plan(first_run, batch), options)?;
+        let records = session.run(&plan(first_run, batch), options, &all)?;
         first_run += batch;
         batch = CONFIRM_RUNS;
         let mut open = false;

@@ -60,49 +60,149 @@ pub fn verify(options: &Options, names: &[String]) -> Result<bool> {
          IPC objects"
     )?;
     say!("isolation: {}", session.isolation.describe())?;
+    say!(
+        "order: the first plain run of every recipe, then the other runs together; a recipe \
+         that fails its first run is reported at once and not run under the other conditions"
+    )?;
     say!()?;
 
-    let records = session.run(&plan, options)?;
-    let mut warnings = Vec::new();
-
-    let mut failed_examples = Vec::new();
-    let mut failure_reports = Vec::new();
-    for (index, example) in examples.iter().enumerate() {
-        let runs: Vec<&Record> = records.iter().filter(|r| r.example == index).collect();
-        // The same failure in many runs is reported once, with the runs it happened in.
-        let mut failures: Vec<(Condition, Vec<u32>, Vec<Problem>)> = Vec::new();
-        for record in &runs {
-            for suspect in &record.suspects {
-                warnings.push(format!(
-                    "warning: {} appeared while {} run {} went on and is still there; verify \
-                     cannot tell which program made it, and left it alone",
-                    describe_leftover(suspect),
-                    example.name,
-                    record.run
-                ));
-            }
-            let found = judge(
-                record.condition,
-                &expectations[index],
-                &record.outcome,
-                options.timeout,
-            );
-            if found.is_empty() {
-                continue;
-            }
-            match failures
-                .iter_mut()
-                .find(|(c, _, p)| *c == record.condition && *p == found)
-            {
-                Some((_, runs, _)) => runs.push(record.run),
-                None => failures.push((record.condition, vec![record.run], found)),
-            }
+    let judged = |records: &[Record], index: usize, skipped: bool| {
+        judge_recipe(
+            &examples[index].name,
+            &expectations[index],
+            records,
+            index,
+            &plan,
+            options.timeout,
+            skipped,
+        )
+    };
+    let all: Vec<usize> = (0..examples.len()).collect();
+    let first_plan: Plan = vec![(Condition::Plain, vec![1])];
+    let mut records = session.run(&first_plan, options, &all)?;
+    let mut verdicts: Vec<Option<Verdict>> = vec![None; examples.len()];
+    // A recipe that fails its first run (a hang, a panic, a wrong line) is reported now: the
+    // other conditions would each wait for the same failure, up to the timeout.
+    for &index in &all {
+        let verdict = judged(&records, index, true);
+        if !verdict.passed() {
+            say!("{}", verdict.line)?;
+            verdicts[index] = Some(verdict);
         }
-        let times: Vec<Duration> = runs
-            .iter()
-            .filter(|r| r.condition == Condition::Plain)
-            .map(|r| r.outcome.elapsed)
-            .collect();
+    }
+    let rest: Vec<usize> = all
+        .iter()
+        .copied()
+        .filter(|&index| verdicts[index].is_none())
+        .collect();
+    let rest_plan: Plan = plan
+        .iter()
+        .map(|(condition, runs)| {
+            let runs = runs
+                .iter()
+                .copied()
+                .filter(|&run| !(*condition == Condition::Plain && run == 1))
+                .collect();
+            (*condition, runs)
+        })
+        .collect();
+    records.extend(session.run(&rest_plan, options, &rest)?);
+    for &index in &rest {
+        let verdict = judged(&records, index, false);
+        say!("{}", verdict.line)?;
+        verdicts[index] = Some(verdict);
+    }
+
+    let verdicts: Vec<Verdict> = verdicts
+        .into_iter()
+        .map(|v| v.expect("every recipe was judged after its first run or after the rest"))
+        .collect();
+    let warnings: Vec<&String> = verdicts.iter().flat_map(|v| &v.warnings).collect();
+    if !warnings.is_empty() {
+        say!()?;
+        for warning in &warnings {
+            say!("{warning}")?;
+        }
+    }
+    let failed: Vec<&Verdict> = verdicts.iter().filter(|v| !v.passed()).collect();
+    if !failed.is_empty() {
+        say!("\nfailures:\n")?;
+        for report in failed.iter().flat_map(|v| &v.failures) {
+            say!("{report}\n")?;
+        }
+        say!("failures:")?;
+        for verdict in &failed {
+            say!("    {}", verdict.name)?;
+        }
+    }
+    say!()?;
+    say!(
+        "{} passed, {} failed",
+        examples.len() - failed.len(),
+        failed.len()
+    )?;
+    Ok(failed.is_empty())
+}
+
+/// What verify found for one recipe: the line that says it, and what to show at the end.
+#[derive(Clone)]
+struct Verdict {
+    name: String,
+    line: String,
+    /// One report per distinct failure, with the runs it happened in.
+    failures: Vec<String>,
+    warnings: Vec<String>,
+}
+
+impl Verdict {
+    fn passed(&self) -> bool {
+        self.failures.is_empty()
+    }
+}
+
+/// Judges every run of the recipe `index` in `records`. `first_only` says that only its first
+/// plain run has been made; if that one failed, the line says the other runs were skipped.
+fn judge_recipe(
+    name: &str,
+    expectation: &Expectation,
+    records: &[Record],
+    index: usize,
+    plan: &Plan,
+    timeout: Duration,
+    first_only: bool,
+) -> Verdict {
+    let runs: Vec<&Record> = records.iter().filter(|r| r.example == index).collect();
+    let mut warnings = Vec::new();
+    // The same failure in many runs is reported once, with the runs it happened in.
+    let mut failures: Vec<(Condition, Vec<u32>, Vec<Problem>)> = Vec::new();
+    for record in &runs {
+        for suspect in &record.suspects {
+            warnings.push(format!(
+                "warning: {} appeared while {name} run {} went on and is still there; verify \
+                 cannot tell which program made it, and left it alone",
+                describe_leftover(suspect),
+                record.run
+            ));
+        }
+        let found = judge(record.condition, expectation, &record.outcome, timeout);
+        if found.is_empty() {
+            continue;
+        }
+        match failures
+            .iter_mut()
+            .find(|(c, _, p)| *c == record.condition && *p == found)
+        {
+            Some((_, runs, _)) => runs.push(record.run),
+            None => failures.push((record.condition, vec![record.run], found)),
+        }
+    }
+    let times: Vec<Duration> = runs
+        .iter()
+        .filter(|r| r.condition == Condition::Plain)
+        .map(|r| r.outcome.elapsed)
+        .collect();
+    let planned_runs: usize = plan.iter().map(|(_, runs)| runs.len()).sum();
+    let line = if failures.is_empty() {
         let also = if plan.len() > 1 {
             format!(
                 "; and {} more runs under other conditions",
@@ -111,61 +211,47 @@ pub fn verify(options: &Options, names: &[String]) -> Result<bool> {
         } else {
             String::new()
         };
+        format!("recipe {name} ... ok ({}{also})", timing(&times))
+    } else if first_only && planned_runs > 1 {
+        format!(
+            "recipe {name} ... FAILED (its first run failed, {}; the other {} runs were not made)",
+            timing(&times),
+            planned_runs - 1
+        )
+    } else {
         let failed_runs: usize = failures.iter().map(|(_, r, _)| r.len()).sum();
-        if failures.is_empty() {
-            say!("recipe {} ... ok ({}{also})", example.name, timing(&times))?;
-        } else {
-            say!(
-                "recipe {} ... FAILED ({} of {} run{} failed; {})",
-                example.name,
-                failed_runs,
-                runs.len(),
-                plural(runs.len()),
-                timing(&times)
-            )?;
-            failed_examples.push(example.name.clone());
-            for (condition, runs, found) in failures {
-                let planned = plan
-                    .iter()
-                    .find(|(c, _)| *c == condition)
-                    .map_or(1, |(_, runs)| runs.len() as u32);
-                let heading = match condition {
-                    Condition::Plain => example.name.clone(),
-                    other => format!("{}, {other}", example.name),
-                };
-                let found: Vec<String> = found.iter().map(ToString::to_string).collect();
-                failure_reports.push(format!(
-                    "---- {heading} ({}) ----\n{}",
-                    describe_runs(&runs, planned),
-                    found.join("\n")
-                ));
-            }
-        }
+        format!(
+            "recipe {name} ... FAILED ({failed_runs} of {} run{} failed; {})",
+            runs.len(),
+            plural(runs.len()),
+            timing(&times)
+        )
+    };
+    let failures = failures
+        .into_iter()
+        .map(|(condition, runs, found)| {
+            let planned = plan
+                .iter()
+                .find(|(c, _)| *c == condition)
+                .map_or(1, |(_, runs)| runs.len() as u32);
+            let heading = match condition {
+                Condition::Plain => name.to_string(),
+                other => format!("{name}, {other}"),
+            };
+            let found: Vec<String> = found.iter().map(ToString::to_string).collect();
+            format!(
+                "---- {heading} ({}) ----\n{}",
+                describe_runs(&runs, planned),
+                found.join("\n")
+            )
+        })
+        .collect();
+    Verdict {
+        name: name.to_string(),
+        line,
+        failures,
+        warnings,
     }
-
-    if !warnings.is_empty() {
-        say!()?;
-        for warning in &warnings {
-            say!("{warning}")?;
-        }
-    }
-    if !failure_reports.is_empty() {
-        say!("\nfailures:\n")?;
-        for report in &failure_reports {
-            say!("{report}\n")?;
-        }
-        say!("failures:")?;
-        for name in &failed_examples {
-            say!("    {name}")?;
-        }
-    }
-    say!()?;
-    say!(
-        "{} passed, {} failed",
-        examples.len() - failed_examples.len(),
-        failed_examples.len()
-    )?;
-    Ok(failed_examples.is_empty())
 }
 
 /// How many example crates `examples` (recipes) come from.

@@ -38,33 +38,43 @@ impl Session {
         })
     }
 
-    /// Runs every example as `plan` says, one condition after the other (the spinners of
-    /// [`Condition::Busy`] run only during its runs), and returns the records in the order of
-    /// example, condition and run.
-    pub fn run(&self, plan: &Plan, options: &Options) -> Result<Vec<Record>> {
-        let mut records = Vec::new();
-        for (condition, runs) in plan {
-            let jobs: Vec<Job> = runs
-                .iter()
-                .flat_map(|&run| {
-                    self.examples
-                        .iter()
-                        .enumerate()
-                        .map(move |(example, e)| Job {
-                            example,
-                            run,
-                            program: self.binaries[&e.package].clone(),
-                            args: vec![e.recipe.name.clone().into()],
-                            condition: *condition,
+    /// Runs the examples `only` (indexes into [`Session::examples`]) as `plan` says, and
+    /// returns the records in the order of example, condition and run. The runs of every
+    /// condition share one pool of workers, so a slow condition does not hold up the others;
+    /// only [`Condition::Busy`] runs on its own, after them, with its spinners.
+    pub fn run(&self, plan: &Plan, options: &Options, only: &[usize]) -> Result<Vec<Record>> {
+        let jobs_of = |busy: bool| -> Vec<Job> {
+            plan.iter()
+                .filter(|(condition, _)| (*condition == Condition::Busy) == busy)
+                .flat_map(|(condition, runs)| {
+                    runs.iter().flat_map(move |&run| {
+                        only.iter().map(move |&example| {
+                            let e = &self.examples[example];
+                            Job {
+                                example,
+                                run,
+                                program: self.binaries[&e.package].clone(),
+                                args: vec![e.recipe.name.clone().into()],
+                                condition: *condition,
+                            }
                         })
+                    })
                 })
-                .collect();
-            let _spinners = match condition {
-                Condition::Busy => Some(
+                .collect()
+        };
+        let mut records = Vec::new();
+        for busy in [false, true] {
+            let jobs = jobs_of(busy);
+            if jobs.is_empty() {
+                continue;
+            }
+            let _spinners = if busy {
+                Some(
                     Spinners::start()
                         .context("cannot start the processes that keep the CPUs busy")?,
-                ),
-                _ => None,
+                )
+            } else {
+                None
             };
             records.extend(run_all(
                 jobs,
