@@ -26,7 +26,7 @@ commands:
 
 options:
   --timeout SECS     time limit for one run of an example (default 5)
-  --repeat N         runs of each example (default: 1 for verify, 3 for bless)
+  --repeat N         runs of each example (default: 1 for verify, 21 for bless)
   --jobs N           runs at the same time (default: the number of CPUs)
   --stress           verify: also run each example pinned to one CPU and with every CPU
                      busy, --repeat times each (default 10), to find output that passes

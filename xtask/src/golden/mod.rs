@@ -5,3 +5,6 @@ pub mod format;
 pub mod infer;
 pub mod matcher;
 pub mod view;
+
+#[cfg(test)]
+mod properties;
