@@ -3,7 +3,7 @@
 
 use std::fs;
 use std::io::{self, Write};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use nix::sched::{CpuSet, sched_getaffinity, sched_setaffinity};
 use nix::sys::prctl::set_pdeathsig;
@@ -145,8 +145,25 @@ impl Cpus {
         if let Some(cpu) = parent {
             sched_setaffinity(Pid::from_raw(0), &single(cpu)?)?;
         }
+        PEER_ELSEWHERE.store(
+            match placement {
+                Placement::Unpinned => self.allowed.len() > 1,
+                Placement::SameCore => false,
+                Placement::DifferentCores => true,
+            },
+            Ordering::Relaxed,
+        );
         Ok(Pinned { cpus: self, child })
     }
+}
+
+/// Whether the other end of a link can run while this process waits for it: set by
+/// [`Cpus::pin`] before the fork, so the child inherits it. A wait may spin briefly only then;
+/// on one CPU a spin only delays the peer it waits for.
+static PEER_ELSEWHERE: AtomicBool = AtomicBool::new(false);
+
+pub fn peer_may_run_meanwhile() -> bool {
+    PEER_ELSEWHERE.load(Ordering::Relaxed)
 }
 
 fn single(cpu: usize) -> Result<CpuSet> {
@@ -188,6 +205,7 @@ impl Drop for Pinned<'_> {
         // Restoring a mask the kernel gave us cannot fail unless CPUs went offline meanwhile;
         // then the next `pin` reports the problem.
         let _ = sched_setaffinity(Pid::from_raw(0), &self.cpus.original);
+        PEER_ELSEWHERE.store(false, Ordering::Relaxed);
     }
 }
 

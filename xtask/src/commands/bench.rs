@@ -6,8 +6,6 @@ use std::process::Command;
 
 use anyhow::{Context, Result};
 
-use nix::unistd::Pid;
-
 use crate::project::workspace::{Profile, Workspace, build_binaries};
 use crate::sandbox::interrupt;
 
@@ -18,26 +16,15 @@ pub fn bench(args: &[OsString]) -> Result<bool> {
     let workspace = Workspace::discover()?;
     let binaries = build_binaries(&workspace.root, &[BENCH], Profile::Release)?;
     let mut command = Command::new(&binaries[BENCH]);
-    interrupt::unblocked(&mut command);
     // Its defaults are its own, the report's folder included (`target/ipc-bench`).
     command.args(args);
     // The bench shares our terminal: its progress, tables and errors reach the user directly.
     // Ctrl-C reaches it too (same process group), and it cleans up on its own; a SIGTERM sent
     // to xtask alone is passed on to it (see `interrupt`).
-    let mut child = {
-        let mut registry = interrupt::registry();
-        if let Some(signal) = registry.interrupted() {
-            anyhow::bail!("stopped by {}", signal.as_str());
-        }
-        let child = command
-            .spawn()
-            .with_context(|| format!("cannot run {}", binaries[BENCH].display()))?;
-        registry.add_forwarded(Pid::from_raw(child.id() as i32), false);
-        child
-    };
-    let status = child.wait();
-    interrupt::registry().remove_forwarded(Pid::from_raw(child.id() as i32));
-    Ok(status
+    let child = interrupt::spawn_forwarded(&mut command, false)
+        .with_context(|| format!("cannot run {}", binaries[BENCH].display()))?;
+    Ok(child
+        .wait()
         .with_context(|| format!("cannot wait for {}", binaries[BENCH].display()))?
         .success())
 }

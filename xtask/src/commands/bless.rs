@@ -7,9 +7,9 @@
 //! 1. the existing golden file, unchanged;
 //! 2. the existing file with its placeholders and blocks kept where they still match, and
 //!    changed lines written as they were printed;
-//! 3. a file inferred from the runs alone ([`crate::golden::infer`]): literal where every run agrees,
-//!    placeholders where values differ, `[interleaved]` or `[unordered]` blocks where the order
-//!    does.
+//! 3. a file inferred from the runs alone ([`crate::golden::infer`]): literal where every run
+//!    agrees, placeholders where values differ, `[interleaved]` or `[unordered]` blocks where
+//!    the order does.
 //!
 //! All the runs are made before the choice. Bless once chose from three runs and confirmed
 //! the choice with rounds of six more, choosing again only on a run the choice did not match;

@@ -25,6 +25,7 @@ use crate::out::say;
 use crate::project::workspace::{Diagnostics, Example, Workspace, cargo_build, shown};
 use crate::runs::conditions::Condition;
 use crate::runs::execute::{Job, run_all};
+use crate::runs::session::python_for;
 
 /// Lines of the compiler's first error shown for a copy that does not build.
 const ERROR_LINES: usize = 12;
@@ -59,6 +60,7 @@ pub fn copies(options: &Options, names: &[String]) -> Result<bool> {
     }
     let build_time = started.elapsed();
 
+    let python_bin = python_for(&workspace.root, &examples)?;
     let started = Instant::now();
     let jobs: Vec<Job> = built
         .iter()
@@ -68,6 +70,7 @@ pub fn copies(options: &Options, names: &[String]) -> Result<bool> {
             program: binary.clone(),
             args: Vec::new(),
             condition: Condition::Plain,
+            path_first: python_bin.clone(),
         })
         .collect();
     for record in run_all(jobs, options.jobs, options.timeout, &isolation)? {

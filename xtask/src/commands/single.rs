@@ -25,6 +25,7 @@ pub fn run_program(options: &Options, program: &[OsString]) -> Result<bool> {
         program: program.into(),
         args: args.to_vec(),
         condition: Condition::Plain,
+        path_first: None,
     };
     let record = run_all(vec![job], 1, options.timeout, &isolation)?
         .pop()

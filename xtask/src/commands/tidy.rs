@@ -8,14 +8,18 @@
 //!   (its file and its helpers).
 //! - **Comment lines fit in 100 columns**, like the code rustfmt wraps (rustfmt leaves
 //!   comments alone).
+//! - **The Python side is clean**: `ruff check` and `ruff format --check` on the recipes' `.py`
+//!   files (ruff from the project's Python environment, [`crate::project::python_env`]).
 
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use anyhow::{Context, Result};
 
 use crate::out::say;
+use crate::project::python_env;
 use crate::project::recipe::Recipe;
 use crate::project::workspace::{Workspace, shown};
 
@@ -54,6 +58,7 @@ pub fn tidy() -> Result<bool> {
         problems.extend(size.problems(recipe));
     }
     problems.extend(median_problem(&sizes));
+    problems.extend(python_problems(&workspace.root)?);
     for problem in &problems {
         say!("{problem}")?;
     }
@@ -80,6 +85,43 @@ pub fn tidy() -> Result<bool> {
     )?;
     Ok(problems.is_empty())
 }
+
+/// What ruff finds in the Python files of the example crates, one problem per line it prints.
+fn python_problems(root: &Path) -> Result<Vec<String>> {
+    let Some(bin) = python_env::ensure(root)? else {
+        return Ok(vec![
+            "python: no python3, so the .py files could not be checked with ruff".to_string(),
+        ]);
+    };
+    let mut problems = Vec::new();
+    for args in [
+        &["check", "--quiet", "--output-format", "concise"][..],
+        &["format", "--check"],
+    ] {
+        let output = Command::new(bin.join("ruff"))
+            .args(args)
+            .arg(PYTHON_FOLDER)
+            .current_dir(root)
+            .output()
+            .with_context(|| format!("cannot run ruff from {}", shown(&bin)))?;
+        if !output.status.success() {
+            let said = String::from_utf8_lossy(&output.stdout).into_owned()
+                + &String::from_utf8_lossy(&output.stderr);
+            problems.extend(
+                said.lines()
+                    .filter(|l| !l.is_empty())
+                    .map(|l| format!("ruff: {l}")),
+            );
+            if problems.is_empty() {
+                problems.push(format!("ruff {} failed: {}", args[0], output.status));
+            }
+        }
+    }
+    Ok(problems)
+}
+
+/// Where the Python files are; its `ruff.toml` holds ruff's settings.
+const PYTHON_FOLDER: &str = "with_python";
 
 /// Every helper file of the example crates (a file of `src/` that is neither a recipe nor
 /// `main.rs`), by file name.
@@ -154,7 +196,7 @@ impl Size {
         }
         for name in &self.unused_helpers {
             found.push(format!(
-                "{at}: `Copy:` names {name}, but no `mod` line uses it"
+                "{at}: `Copy:` names {name}, but no `mod` line (or `include_str!`) uses it"
             ));
         }
         found
@@ -193,9 +235,14 @@ fn recipe_size(recipe: &Recipe) -> Result<Size> {
         .filter(|m| !helpers.contains(&format!("{m}.rs")))
         .cloned()
         .collect();
+    // A helper is used by a `mod` line (`fork.rs`) or, for a file of another language (the
+    // Python side of a recipe), by an `include_str!` of it.
     size.unused_helpers = helpers
         .iter()
-        .filter(|h| !mods.iter().any(|m| format!("{m}.rs") == **h))
+        .filter(|h| {
+            !mods.iter().any(|m| format!("{m}.rs") == **h)
+                && !(!h.ends_with(".rs") && text.contains(&format!("include_str!(\"{h}\")")))
+        })
         .cloned()
         .collect();
     Ok(size)

@@ -1,5 +1,6 @@
 //! The workspace as the tooling sees it: its example crates, their recipes and the headers
 //! that say how to copy each one, and building them.
 
+pub mod python_env;
 pub mod recipe;
 pub mod workspace;

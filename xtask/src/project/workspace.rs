@@ -9,7 +9,6 @@ use std::process::{Command, ExitStatus, Stdio};
 use std::os::unix::process::CommandExt;
 
 use anyhow::{Context, Result, bail};
-use nix::unistd::Pid;
 
 use crate::project::recipe::{self, Recipe};
 use crate::sandbox::interrupt;
@@ -328,17 +327,9 @@ pub fn cargo_build(
     // cargo and its compilers in a group of their own, so that Ctrl-C reaches them through
     // xtask (see `interrupt`), which can then stop them all and exit cleanly.
     command.process_group(0);
-    interrupt::unblocked(&mut command);
-    let mut child = {
-        let mut registry = interrupt::registry();
-        if let Some(signal) = registry.interrupted() {
-            bail!("stopped by {}", signal.as_str());
-        }
-        let child = command.spawn().context("cannot run `cargo build`")?;
-        registry.add_forwarded(Pid::from_raw(child.id() as i32), true);
-        child
-    };
-    let stdout = child.stdout.take().expect("stdout was piped");
+    let mut child =
+        interrupt::spawn_forwarded(&mut command, true).context("cannot run `cargo build`")?;
+    let stdout = child.take_stdout().expect("stdout was piped");
     let mut binaries = HashMap::new();
     let mut errors = Vec::new();
     for message in Message::parse_stream(BufReader::new(stdout)) {
@@ -359,11 +350,10 @@ pub fn cargo_build(
             _ => {}
         }
     }
-    let status = child.wait().context("cannot wait for `cargo build`");
-    interrupt::registry().remove_forwarded(Pid::from_raw(child.id() as i32));
+    let status = child.wait().context("cannot wait for `cargo build`")?;
     Ok(Built {
         binaries,
         errors,
-        status: status?,
+        status,
     })
 }

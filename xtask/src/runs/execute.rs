@@ -24,6 +24,8 @@ pub struct Job {
     pub program: PathBuf,
     pub args: Vec<OsString>,
     pub condition: Condition,
+    /// A folder put first on the run's `PATH`.
+    pub path_first: Option<PathBuf>,
 }
 
 pub struct Record {
@@ -115,6 +117,7 @@ fn run_one(
         limits: Limits::default(),
         stops_early: false,
         cpu: None,
+        path_first: job.path_first.clone(),
     };
     job.condition.apply(&mut spec);
     let outcome = runner::run(&spec);

@@ -2,11 +2,13 @@
 //! of conditions, and collect one record per run.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
 use crate::cli::Options;
+use crate::out::say;
+use crate::project::python_env;
 use crate::project::workspace::{Example, Workspace, build, check_listed};
 use crate::runs::conditions::Condition;
 use crate::runs::execute::{Job, Record, run_all};
@@ -21,6 +23,8 @@ pub struct Session {
     pub examples: Vec<Example>,
     binaries: HashMap<String, PathBuf>,
     pub isolation: Isolation,
+    /// The project's Python environment, where a recipe of `with_python` is selected.
+    python_bin: Option<PathBuf>,
 }
 
 impl Session {
@@ -30,11 +34,13 @@ impl Session {
         let examples = workspace.select(names)?;
         let binaries = build(&workspace.root, &examples)?;
         check_listed(&workspace, &binaries)?;
+        let python_bin = python_for(&workspace.root, &examples)?;
         Ok(Session {
             workspace,
             examples,
             binaries,
             isolation: options.isolation.resolve(),
+            python_bin,
         })
     }
 
@@ -56,6 +62,7 @@ impl Session {
                                 program: self.binaries[&e.package].clone(),
                                 args: vec![e.recipe.name.clone().into()],
                                 condition: *condition,
+                                path_first: self.python_bin.clone(),
                             }
                         })
                     })
@@ -87,3 +94,22 @@ impl Session {
         Ok(records)
     }
 }
+
+/// The project's Python environment, made if needed, when `examples` include a recipe whose
+/// Python side needs it. Where it cannot be made, verify goes on without it, and says why:
+/// those recipes then fail with their own one-line error, and nothing else changes.
+pub fn python_for(root: &Path, examples: &[Example]) -> Result<Option<PathBuf>> {
+    if !examples.iter().any(|e| e.package == PYTHON_EXAMPLE) {
+        return Ok(None);
+    }
+    match python_env::ensure(root) {
+        Ok(bin) => Ok(bin),
+        Err(e) => {
+            say!("python: cannot make the project's Python environment: {e:#}")?;
+            Ok(None)
+        }
+    }
+}
+
+/// The example whose recipes have a Python side.
+const PYTHON_EXAMPLE: &str = "with_python";

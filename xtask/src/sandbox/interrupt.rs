@@ -155,6 +155,43 @@ impl Registry {
     }
 }
 
+/// A program xtask runs for the user (cargo, the bench, pip), which a SIGTERM sent to xtask
+/// alone, or a Ctrl-C, reaches too, until it has been waited for.
+pub struct Forwarded {
+    child: std::process::Child,
+}
+
+/// Starts `command` with no signal blocked and passes signals on to it (see [`stop`]).
+/// `own_group`: the command was made to lead a process group of its own.
+pub fn spawn_forwarded(
+    command: &mut std::process::Command,
+    own_group: bool,
+) -> std::io::Result<Forwarded> {
+    unblocked(command);
+    let mut registry = registry();
+    if let Some(signal) = registry.interrupted() {
+        return Err(std::io::Error::other(format!(
+            "stopped by {}",
+            signal.as_str()
+        )));
+    }
+    let child = command.spawn()?;
+    registry.add_forwarded(Pid::from_raw(child.id() as i32), own_group);
+    Ok(Forwarded { child })
+}
+
+impl Forwarded {
+    pub fn take_stdout(&mut self) -> Option<std::process::ChildStdout> {
+        self.child.stdout.take()
+    }
+
+    pub fn wait(mut self) -> std::io::Result<std::process::ExitStatus> {
+        let status = self.child.wait();
+        registry().remove_forwarded(Pid::from_raw(self.child.id() as i32));
+        status
+    }
+}
+
 /// Makes `command` start its process with no signal blocked, as it would from a shell.
 pub fn unblocked(command: &mut std::process::Command) -> &mut std::process::Command {
     use std::os::unix::process::CommandExt;

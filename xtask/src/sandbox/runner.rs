@@ -54,6 +54,8 @@ pub struct Spec {
     /// moment (until their parent-death signal arrives) and are left for init to reap, as
     /// they would be outside verify. Only those still running after [`SETTLE`] count.
     pub stops_early: bool,
+    /// A folder put first on the run's `PATH` (the project's Python environment).
+    pub path_first: Option<PathBuf>,
 }
 
 /// How long the children of a run that stopped early get to follow it.
@@ -98,6 +100,16 @@ enum Event {
     Exit(io::Result<ExitStatus>),
     Stdout(io::Result<Captured>),
     Stderr(io::Result<Captured>),
+}
+
+/// The run's `PATH`: ours, with `first` before it.
+fn run_path(first: Option<&Path>) -> io::Result<OsString> {
+    let ours = std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into());
+    let folders = first
+        .map(Path::to_path_buf)
+        .into_iter()
+        .chain(std::env::split_paths(&ours));
+    std::env::join_paths(folders).map_err(io::Error::other)
 }
 
 /// Makes this process the reaper of orphans from the programs it runs (`PR_SET_CHILD_SUBREAPER`).
@@ -149,10 +161,7 @@ fn run_inner(spec: &Spec, start: Instant) -> io::Result<Outcome> {
     };
     interrupt::unblocked(&mut command)
         .env_clear()
-        .env(
-            "PATH",
-            std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into()),
-        )
+        .env("PATH", run_path(spec.path_first.as_deref())?)
         .env("LANG", "C")
         .env("LC_ALL", "C")
         .env("TMPDIR", &tmp)
@@ -579,6 +588,7 @@ mod tests {
             limits: Limits::default(),
             stops_early: false,
             cpu: None,
+            path_first: None,
         })
     }
 
@@ -738,6 +748,7 @@ mod tests {
             limits: Limits::default(),
             stops_early: false,
             cpu: None,
+            path_first: None,
         });
         assert!(
             matches!(&o.ending, Ending::NotRun(why) if why.starts_with("cannot start /nonexistent/program")),
