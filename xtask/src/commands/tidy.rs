@@ -240,8 +240,9 @@ fn recipe_size(recipe: &Recipe) -> Result<Size> {
     size.unused_helpers = helpers
         .iter()
         .filter(|h| {
-            !mods.iter().any(|m| format!("{m}.rs") == **h)
-                && !(!h.ends_with(".rs") && text.contains(&format!("include_str!(\"{h}\")")))
+            let by_mod = mods.iter().any(|m| format!("{m}.rs") == **h);
+            let included = !h.ends_with(".rs") && text.contains(&format!("include_str!(\"{h}\")"));
+            !by_mod && !included
         })
         .cloned()
         .collect();
