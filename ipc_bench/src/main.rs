@@ -27,6 +27,7 @@
 //! futex(7), sched_setaffinity(2), sched_yield(2).
 
 mod chart;
+mod framed;
 mod link;
 mod measure;
 mod mechanism;
@@ -87,6 +88,9 @@ const WORKERS_CHART_FILE: &str = "threads-or-processes-memory.svg";
 
 /// The `--only` name of the threads-or-processes part.
 const WORKERS_PART: &str = "workers";
+/// The `--only` name of the Python-and-Rust part.
+const PYTHON_PART: &str = "python";
+const PYTHON_MARKDOWN_FILE: &str = "python-and-rust.md";
 
 /// The hand-off comparison's message sizes.
 const HANDOFF_SIZES: [usize; 2] = [64, 4096];
@@ -97,6 +101,8 @@ struct Options {
     mechanisms: Vec<Mechanism>,
     /// The threads-or-processes part.
     workers: bool,
+    /// The Python-and-Rust part.
+    python: bool,
     out: PathBuf,
 }
 
@@ -105,6 +111,7 @@ fn main() -> ExitCode {
     match std::env::args().nth(1).as_deref() {
         Some(workers::EXIT_ROLE) => return ExitCode::SUCCESS,
         Some(workers::IDLE_ROLE) => workers::idle_main(),
+        Some(framed::WORKER_ROLE) => framed::worker_main(),
         _ => {}
     }
     let result = match parse(std::env::args_os().skip(1)) {
@@ -151,6 +158,7 @@ fn parse(args: impl Iterator<Item = OsString>) -> std::result::Result<Option<Opt
         quick: false,
         mechanisms: Mechanism::ALL.to_vec(),
         workers: true,
+        python: true,
         out: default_out(),
     };
     let mut parser = lexopt::Parser::from_args(args);
@@ -164,9 +172,10 @@ fn parse(args: impl Iterator<Item = OsString>) -> std::result::Result<Option<Opt
                     .string()
                     .map_err(|e| e.to_string())?;
                 options.workers = names.split(',').any(|name| name == WORKERS_PART);
+                options.python = names.split(',').any(|name| name == PYTHON_PART);
                 options.mechanisms = names
                     .split(',')
-                    .filter(|name| *name != WORKERS_PART)
+                    .filter(|name| *name != WORKERS_PART && *name != PYTHON_PART)
                     .map(|name| {
                         Mechanism::ALL
                             .into_iter()
@@ -176,7 +185,7 @@ fn parse(args: impl Iterator<Item = OsString>) -> std::result::Result<Option<Opt
                                     Mechanism::ALL.iter().map(|m| m.id()).collect();
                                 format!(
                                     "`--only`: nothing is called {name:?} (the names are: {}, \
-                                 {WORKERS_PART})",
+                                 {WORKERS_PART}, {PYTHON_PART})",
                                     known.join(", ")
                                 )
                             })
@@ -259,7 +268,13 @@ fn run(options: &Options) -> Result<()> {
     let cells = plan(&bench.cpus, &options.mechanisms);
     let ipc_steps = if cells.is_empty() { 0 } else { cells.len() + 1 };
     let workers_steps = if options.workers { 4 } else { 0 };
-    let mut progress = Progress::new(ipc_steps + workers_steps);
+    let python_rounds = if options.quick { 1 } else { 3 };
+    let python_steps = if options.python {
+        python_rounds * framed::PAIRS.len()
+    } else {
+        0
+    };
+    let mut progress = Progress::new(ipc_steps + workers_steps + python_steps);
     let ipc = if cells.is_empty() {
         None
     } else {
@@ -267,6 +282,11 @@ fn run(options: &Options) -> Result<()> {
     };
     let workers = if options.workers {
         Some(run_workers(&bench, &effort, &mut progress)?)
+    } else {
+        None
+    };
+    let python = if options.python {
+        Some(run_python(python_rounds, options.quick, &mut progress)?)
     } else {
         None
     };
@@ -294,7 +314,71 @@ fn run(options: &Options) -> Result<()> {
         to_stdout(print_workers(&workers, &machine))?;
         write_workers_files(&workers, &machine, options.quick, &options.out)?;
     }
+    match python {
+        Some(Ok(python)) => {
+            let text = format!(
+                "\nPython and Rust over a socketpair, on {machine}\n\n{}",
+                python.text()
+            );
+            to_stdout(write!(io::stdout(), "{text}"))?;
+            fs::create_dir_all(&options.out)
+                .map_err(|e| format!("cannot create {}: {e}", options.out.display()))?;
+            let held = SignalsHeld::new()?;
+            let markdown = options.out.join(PYTHON_MARKDOWN_FILE);
+            fs::write(
+                markdown.with_extension("partial"),
+                python.markdown(&machine, options.quick),
+            )?;
+            fs::rename(markdown.with_extension("partial"), &markdown)?;
+            drop(held);
+            to_stdout(writeln!(io::stdout(), "wrote {}", markdown.display()))?;
+        }
+        // No python3 is not a failed bench: the part says why it is missing.
+        Some(Err(why)) => to_stdout(writeln!(io::stdout(), "\nPython and Rust: skipped: {why}"))?,
+        None => {}
+    }
     Ok(())
+}
+
+/// The Python-and-Rust part: every pair of [`framed::PAIRS`] once per round, alternated.
+/// `Ok(Err(why))` when there is no `python3` to run.
+fn run_python(
+    rounds: usize,
+    quick: bool,
+    progress: &mut Progress,
+) -> Result<std::result::Result<framed::Results, String>> {
+    if let Err(e) = std::process::Command::new("python3")
+        .arg("--version")
+        .stdout(std::process::Stdio::null())
+        .status()
+    {
+        return Ok(Err(format!("no python3 to run ({e})")));
+    }
+    let counts = if quick {
+        framed::Counts {
+            round_trips: 200,
+            stream: [20_000, 5_000],
+        }
+    } else {
+        framed::Counts {
+            round_trips: 2_000,
+            stream: [200_000, 50_000],
+        }
+    };
+    let mut results = framed::Results { rounds: Vec::new() };
+    for round in 1..=rounds {
+        let mut figures: [framed::Figures; 4] = Default::default();
+        for (i, (driver, worker)) in framed::PAIRS.into_iter().enumerate() {
+            progress.show(&format!(
+                "python part, round {round}: {} driver, {} worker",
+                driver.name(),
+                worker.name()
+            ));
+            figures[i] = framed::measure(driver, worker, &counts)?;
+        }
+        results.rounds.push(figures);
+    }
+    Ok(Ok(results))
 }
 
 /// The IPC part: every mechanism and placement, the limits, and the recheck.

@@ -100,7 +100,7 @@ fn python_problems(root: &Path) -> Result<Vec<String>> {
     ] {
         let output = Command::new(bin.join("ruff"))
             .args(args)
-            .arg(PYTHON_FOLDER)
+            .args(PYTHON_FOLDERS)
             .current_dir(root)
             .output()
             .with_context(|| format!("cannot run ruff from {}", shown(&bin)))?;
@@ -120,8 +120,8 @@ fn python_problems(root: &Path) -> Result<Vec<String>> {
     Ok(problems)
 }
 
-/// Where the Python files are; its `ruff.toml` holds ruff's settings.
-const PYTHON_FOLDER: &str = "with_python";
+/// Where the Python files are; `ruff.toml`, at the top, holds ruff's settings.
+const PYTHON_FOLDERS: [&str; 2] = ["with_python", "ipc_bench"];
 
 /// Every helper file of the example crates (a file of `src/` that is neither a recipe nor
 /// `main.rs`), by file name.
