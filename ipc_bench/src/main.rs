@@ -77,7 +77,7 @@ usage: ipc_bench [--quick] [--only NAME,...] [--out DIR]
   --quick          rough figures in a few seconds (default: the full run, under two minutes)
   --only NAME,...  measure only these: pipe, socketpair, mqueue, shm-spin, shm-sem (the IPC
                    part), workers (threads or processes: start cost, memory, hand-off,
-                   CPU-bound work)
+                   CPU-bound work), python (Python and Rust over a socketpair)
   --out DIR        where to write ipc-bench.md and ipc-bench-latency.svg
                    (default: ipc-bench in the cargo target directory it was built in)";
 
