@@ -23,6 +23,9 @@ commands:
            cargo xtask run [--timeout SECS] [--isolation MODE] -- PROGRAM [ARGS...]
   bench    build ipc_bench in release mode and run it: IPC latency and throughput
            (its options: --quick, --out DIR; see `cargo xtask bench --help`)
+  book     build the book into target/book (mdBook, installed into target/tools) and check
+           it: includes, links and anchors, a page per recipe, and the pages in headless
+           Chromium (screenshots in target/book-check); --no-browser skips Chromium
 
 options:
   --timeout SECS     time limit for one run of an example (default 5)
@@ -74,6 +77,10 @@ pub enum Command {
     Copies(Options, Vec<String>),
     /// The arguments are ipc_bench's own, passed on unchanged.
     Bench(Vec<OsString>),
+    /// Build and check the book; `true`: in Chromium too.
+    Book {
+        browser: bool,
+    },
     Help,
 }
 
@@ -102,6 +109,19 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String
                 Some(Short('h') | Long("help")) => Ok(Command::Help),
                 Some(other) => Err(format!("`tidy` takes no arguments, got {}", shown(other))),
             };
+        }
+        "book" => {
+            let mut browser = true;
+            while let Some(arg) = parser.next().map_err(message)? {
+                match arg {
+                    Long("no-browser") => browser = false,
+                    Short('h') | Long("help") => return Ok(Command::Help),
+                    other => {
+                        return Err(format!("`book` takes --no-browser, got {}", shown(other)));
+                    }
+                }
+            }
+            return Ok(Command::Book { browser });
         }
         "verify" | "bless" | "run" | "copies" => {}
         other => return Err(format!("unknown command `{other}`")),

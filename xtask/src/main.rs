@@ -2,6 +2,7 @@
 //! files; `bless` writes them; `run` runs one program the way verify does; `bench` runs the IPC
 //! benchmark. See README.md for the golden-file syntax.
 
+mod book;
 mod cli;
 mod commands;
 mod golden;
@@ -44,6 +45,7 @@ fn main() -> ExitCode {
         Command::Tidy => tidy::tidy(),
         Command::Copies(options, names) => copies::copies(&options, &names),
         Command::Bench(args) => bench::bench(&args),
+        Command::Book { browser } => commands::book::book(browser),
     };
     // A Ctrl-C that stopped what `result` reports is being handled: its handler holds the
     // registry until it exits with the signal's status, so this waits for that.

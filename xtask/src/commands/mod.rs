@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod bless;
+pub mod book;
 pub mod copies;
 pub mod single;
 pub mod tidy;

@@ -1,0 +1,150 @@
+//! The built book in headless Chromium, as a reader sees it: a page loads with no console
+//! error, a recipe page's code block holds the recipe, search finds a recipe by a Python name,
+//! and a screenshot of each page is kept for a person to look at.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use anyhow::{Context, Result};
+
+/// Chromium, as Debian installs it (`apt install chromium`).
+const CHROMIUM: &str = "chromium";
+
+/// How long the page's scripts get (Chromium's virtual time: no real waiting).
+const BUDGET_MS: &str = "10000";
+
+fn chromium(args: &[String]) -> Result<Output> {
+    Command::new(CHROMIUM)
+        // Root (as in CI) needs --no-sandbox; the pages are the book's own, local files.
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+        ])
+        .args(["--enable-logging=stderr", "--v=0", "--hide-scrollbars"])
+        .arg(format!("--virtual-time-budget={BUDGET_MS}"))
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .with_context(|| {
+            format!("cannot run {CHROMIUM} (on Debian and Ubuntu: apt install chromium)")
+        })
+}
+
+/// The console errors and failed loads Chromium reported for a page.
+fn console_errors(stderr: &[u8]) -> Vec<String> {
+    String::from_utf8_lossy(stderr)
+        .lines()
+        .filter(|l| {
+            (l.contains(":CONSOLE") && (l.contains("Error") || l.contains("Uncaught")))
+                || l.contains("Failed to load resource")
+                || l.contains("net::ERR_")
+        })
+        .map(str::to_string)
+        .collect()
+}
+
+/// What a page showed: its DOM after its scripts ran, and its console errors.
+pub struct Loaded {
+    pub dom: String,
+    pub errors: Vec<String>,
+}
+
+pub fn load(url: &str) -> Result<Loaded> {
+    let output = chromium(&["--dump-dom".to_string(), url.to_string()])?;
+    Ok(Loaded {
+        dom: String::from_utf8_lossy(&output.stdout).into_owned(),
+        errors: console_errors(&output.stderr),
+    })
+}
+
+/// Saves a screenshot of `url` as `png`, `height` pixels high.
+pub fn screenshot(url: &str, png: &Path, height: u32) -> Result<()> {
+    let output = chromium(&[
+        format!("--window-size=1280,{height}"),
+        format!("--screenshot={}", png.display()),
+        url.to_string(),
+    ])?;
+    if !png.is_file() {
+        anyhow::bail!(
+            "{CHROMIUM} wrote no screenshot {} ({}): {}",
+            png.display(),
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+                .lines()
+                .last()
+                .unwrap_or("")
+        );
+    }
+    Ok(())
+}
+
+/// `file://` URL of a page of the built site.
+pub fn url(site: &Path, page: &Path, query: &str) -> String {
+    let path: PathBuf = site.join(page);
+    format!("file://{}{query}", path.display())
+}
+
+/// The text of `html` with its tags taken out and its entities decoded, as a reader sees it.
+pub fn text_of(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
+/// The part of `dom` inside the element that opens with `open` (up to its closing tag, counted
+/// for nesting of the same tag name).
+pub fn element<'d>(dom: &'d str, open: &str) -> Option<&'d str> {
+    let start = dom.find(open)?;
+    let name: String = open[1..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric())
+        .collect();
+    let (opening, closing) = (format!("<{name}"), format!("</{name}>"));
+    let mut depth = 0;
+    let mut at = start;
+    loop {
+        let next_open = dom[at + 1..].find(&opening).map(|n| at + 1 + n);
+        let next_close = dom[at + 1..].find(&closing).map(|n| at + 1 + n)?;
+        match next_open {
+            Some(o) if o < next_close => {
+                depth += 1;
+                at = o;
+            }
+            _ if depth == 0 => return Some(&dom[start..next_close + closing.len()]),
+            _ => {
+                depth -= 1;
+                at = next_close;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_and_elements_are_read_from_html() {
+        let dom = r#"<main><ul id="r"><li><a href="a.html">A &amp; B</a></li><ul><li>x</li></ul></ul><p>after</p></main>"#;
+        let list = element(dom, r#"<ul id="r">"#).expect("the list is there");
+        assert!(list.ends_with("</ul></ul>"), "{list}");
+        assert_eq!(text_of(list), "A & Bx");
+        assert!(
+            console_errors(b"[1:2:INFO:CONSOLE(3)] \"Uncaught TypeError: x\"\nfine\n").len() == 1
+        );
+    }
+}

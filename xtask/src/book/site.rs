@@ -1,0 +1,675 @@
+//! The book's sources, generated into `target/book-src` from the repository on every build:
+//! nothing in them is kept by hand.
+//!
+//! - The landing page is README.md's Python index; the front pages are `book/*.md`.
+//! - A page per recipe: its header in words, the Python rows of its example's README, the recipe
+//!   and its helpers *included* from the source (`{{#include}}`, so the page cannot drift from
+//!   the file verify proves), the golden file included the same way with its placeholders
+//!   explained, the `Copy:`/`Needs:` lines as steps, and the bench rows that concern it, from a
+//!   committed results file, with its date and machine.
+//! - Every markdown file these pages link to is mirrored at its own path, so relative links keep
+//!   working; links to a recipe's `.rs` file go to its page instead.
+
+use std::collections::{BTreeSet, VecDeque};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result};
+
+use crate::book::links::{is_external, normalize, relative, rewrite};
+use crate::project::recipe::Recipe;
+use crate::project::workspace::{Example, Workspace};
+
+/// The front pages, in the sidebar's order, after the landing page.
+const FRONT: [(&str, &str); 7] = [
+    ("How the examples behave", "book/how-the-examples-behave.md"),
+    ("Which IPC should I use?", "book/which-ipc.md"),
+    ("Threads or processes?", "book/threads-or-processes.md"),
+    (
+        "Python and Rust: which side first?",
+        "book/python-and-rust.md",
+    ),
+    ("Golden files", "book/golden-files.md"),
+    ("What verify checks", "book/what-verify-checks.md"),
+    ("Where this stops", "book/where-this-stops.md"),
+];
+
+/// README.md's section that is the landing page.
+const INDEX_HEADING: &str = "## From Python: where is it?";
+
+/// What was generated: the chapters, relative to `src`.
+pub struct Sources {
+    pub src: PathBuf,
+    /// `package/recipe` and its page.
+    pub recipe_pages: Vec<(String, PathBuf)>,
+    pub chapters: Vec<PathBuf>,
+}
+
+/// Writes the book's sources into `out` (replacing what was there) and returns what it wrote.
+pub fn generate(workspace: &Workspace, out: &Path) -> Result<Sources> {
+    if out.exists() {
+        fs::remove_dir_all(out).with_context(|| format!("cannot remove {}", out.display()))?;
+    }
+    let src = out.join("src");
+    fs::create_dir_all(&src).with_context(|| format!("cannot create {}", src.display()))?;
+    let root = &workspace.root;
+    let mut mirror = Mirror::new(root, &src, &workspace.examples);
+    // In the workspace's order (Cargo.toml's members): threads first, then processes, ...
+    let manifest = fs::read_to_string(root.join("Cargo.toml")).context("cannot read Cargo.toml")?;
+    let mut packages: Vec<&str> = workspace
+        .examples
+        .iter()
+        .map(|e| e.package.as_str())
+        .collect();
+    packages.dedup();
+    packages.sort_by_key(|p| manifest.find(&format!("\"{p}\"")).unwrap_or(usize::MAX));
+    // The pages the sidebar names itself: links to them are not queued as reference pages.
+    mirror
+        .done
+        .extend(FRONT.iter().map(|(_, p)| PathBuf::from(p)));
+    mirror
+        .done
+        .extend(packages.iter().map(|p| Path::new(p).join("README.md")));
+
+    let readme = fs::read_to_string(root.join("README.md")).context("cannot read README.md")?;
+    let index = section(&readme, INDEX_HEADING).context("README.md has no Python index")?;
+    let landing = format!(
+        "# Linux concurrency and IPC in Rust, proven\n\n{}\n\n{}",
+        first_paragraph(&readme),
+        index
+    );
+    mirror.write_page(Path::new("index.md"), &landing)?;
+
+    let mut summary = String::from("# Summary\n\n[From Python: where is it?](index.md)\n\n");
+    for (title, path) in FRONT {
+        mirror.page(Path::new(path))?;
+        summary.push_str(&format!("- [{title}]({path})\n"));
+    }
+    summary.push_str("\n# Recipes\n\n");
+    let mut recipe_pages = Vec::new();
+    for package in packages {
+        let readme = Path::new(package).join("README.md");
+        mirror.page(&readme)?;
+        summary.push_str(&format!("- [{package}]({})\n", readme.display()));
+        for example in workspace.examples.iter().filter(|e| e.package == package) {
+            let page = recipe_page_path(example);
+            let text = recipe_page(example, root)?;
+            mirror.write_page(&page, &text)?;
+            summary.push_str(&format!(
+                "  - [{}]({})\n",
+                example.recipe.name,
+                page.display()
+            ));
+            recipe_pages.push((example.name.clone(), page));
+        }
+    }
+    // Whatever else the pages link to, at its own path (README.md, the bench's reports, ...).
+    mirror.drain()?;
+    summary.push_str("\n# Reference\n\n");
+    for page in &mirror.extra_pages {
+        summary.push_str(&format!("- [{}]({})\n", page.display(), page.display()));
+    }
+    fs::write(src.join("SUMMARY.md"), summary).context("cannot write SUMMARY.md")?;
+    fs::write(out.join("book.toml"), BOOK_TOML).context("cannot write book.toml")?;
+    let mut chapters = vec![PathBuf::from("index.md")];
+    chapters.extend(FRONT.iter().map(|(_, p)| PathBuf::from(p)));
+    chapters.extend(recipe_pages.iter().map(|(_, p)| p.clone()));
+    chapters.extend(mirror.extra_pages.iter().cloned());
+    Ok(Sources {
+        src,
+        recipe_pages,
+        chapters,
+    })
+}
+
+const BOOK_TOML: &str = r#"[book]
+title = "Linux concurrency and IPC in Rust, proven"
+language = "en"
+src = "src"
+
+[build]
+build-dir = "../book"
+create-missing = false
+# Not the `index` preprocessor, which would turn every README.md into an index.html and break
+# the links to it; only `links`, for `{{#include}}`.
+use-default-preprocessors = false
+
+[preprocessor.links]
+
+[output.html]
+# No playground: the recipes need crates (nix, memmap2) and Linux; verify and `cargo xtask
+# copies` are their proof.
+[output.html.playground]
+runnable = false
+copyable = true
+
+[output.html.search]
+enable = true
+"#;
+
+/// `PACKAGE/RECIPE.md`, beside the example's mirrored README.
+fn recipe_page_path(example: &Example) -> PathBuf {
+    Path::new(&example.package).join(format!("{}.md", example.recipe.name))
+}
+
+/// Copies markdown files into the book with their links rewritten, and the files they link to.
+struct Mirror<'a> {
+    root: &'a Path,
+    src: &'a Path,
+    /// Recipe files (relative to the root) and their pages.
+    recipes: Vec<(PathBuf, PathBuf)>,
+    done: BTreeSet<PathBuf>,
+    queue: VecDeque<PathBuf>,
+    /// Pages mirrored because something links to them.
+    extra_pages: Vec<PathBuf>,
+    /// Listing pages to write, and their text.
+    generated: Vec<(PathBuf, String)>,
+}
+
+impl<'a> Mirror<'a> {
+    fn new(root: &'a Path, src: &'a Path, examples: &[Example]) -> Mirror<'a> {
+        let recipes = examples
+            .iter()
+            .map(|e| {
+                let file = e.recipe.path.strip_prefix(root).unwrap_or(&e.recipe.path);
+                (file.to_path_buf(), recipe_page_path(e))
+            })
+            .collect();
+        Mirror {
+            root,
+            src,
+            recipes,
+            done: BTreeSet::new(),
+            queue: VecDeque::new(),
+            extra_pages: Vec::new(),
+            generated: Vec::new(),
+        }
+    }
+
+    /// Mirrors the markdown file `path` (relative to the root) as a page at the same path.
+    fn page(&mut self, path: &Path) -> Result<()> {
+        self.done.insert(path.to_path_buf());
+        let text = fs::read_to_string(self.root.join(path))
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        self.write_page(path, &text)
+    }
+
+    /// Writes `text` as the page `path`, its links rewritten for the book.
+    fn write_page(&mut self, path: &Path, text: &str) -> Result<()> {
+        let folder = path.parent().unwrap_or(Path::new("")).to_path_buf();
+        let text = rewrite(text, |target| self.link(&folder, target));
+        let dest = self.src.join(path);
+        if let Some(parent) = dest.parent() {
+            fs::create_dir_all(parent)?;
+        }
+        fs::write(&dest, text).with_context(|| format!("cannot write {}", dest.display()))
+    }
+
+    /// What a link from a page in `folder` becomes; queues what it points to.
+    fn link(&mut self, folder: &Path, target: &str) -> String {
+        if is_external(target) || target.starts_with('#') {
+            return target.to_string();
+        }
+        let (file, anchor) = match target.split_once('#') {
+            Some((file, anchor)) => (file, format!("#{anchor}")),
+            None => (target, String::new()),
+        };
+        let mut path = normalize(&folder.join(file));
+        if let Some((_, page)) = self.recipes.iter().find(|(f, _)| *f == path) {
+            return format!("{}{anchor}", relative(folder, page).display());
+        }
+        if self.root.join(&path).is_dir() {
+            // A folder: its README, as a code host shows it, or a page that lists it.
+            let readme = path.join("README.md");
+            path = if self.root.join(&readme).is_file() {
+                readme
+            } else {
+                self.listing(&path)
+            };
+        }
+        if !self.done.contains(&path) && self.root.join(&path).is_file() {
+            self.done.insert(path.clone());
+            self.queue.push_back(path.clone());
+        }
+        format!("{}{anchor}", relative(folder, &path).display())
+    }
+
+    /// A generated page `FOLDER/index.md` that lists the folder's files, for a link to a folder
+    /// without a README; returns its path.
+    fn listing(&mut self, folder: &Path) -> PathBuf {
+        let page = folder.join("index.md");
+        if self.done.insert(page.clone()) {
+            let mut names: Vec<String> = fs::read_dir(self.root.join(folder))
+                .into_iter()
+                .flatten()
+                .flatten()
+                .filter(|e| e.path().is_file())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect();
+            names.sort();
+            let mut text = format!(
+                "# {}
+
+",
+                folder.display()
+            );
+            for name in names {
+                text.push_str(&format!("- [{name}]({name})\n"));
+            }
+            self.generated.push((page.clone(), text));
+        }
+        page
+    }
+
+    /// Mirrors everything queued: markdown as pages, other files as they are.
+    fn drain(&mut self) -> Result<()> {
+        loop {
+            if let Some((page, text)) = self.generated.pop() {
+                self.write_page(&page, &text)?;
+                self.extra_pages.push(page);
+                continue;
+            }
+            let Some(path) = self.queue.pop_front() else {
+                break;
+            };
+            if path.extension().is_some_and(|e| e == "md") {
+                let text = fs::read_to_string(self.root.join(&path))
+                    .with_context(|| format!("cannot read {}", path.display()))?;
+                self.write_page(&path, &text)?;
+                self.extra_pages.push(path);
+            } else {
+                let dest = self.src.join(&path);
+                if let Some(parent) = dest.parent() {
+                    fs::create_dir_all(parent)?;
+                }
+                fs::copy(self.root.join(&path), &dest)
+                    .with_context(|| format!("cannot copy {}", path.display()))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The section of `text` that starts with the line `heading`, up to the next heading of its
+/// level or above.
+fn section<'t>(text: &'t str, heading: &str) -> Option<&'t str> {
+    let start = text.find(&format!("\n{heading}\n"))? + 1;
+    let level = heading.chars().take_while(|&c| c == '#').count();
+    let rest = &text[start + heading.len()..];
+    let end = rest
+        .match_indices("\n#")
+        .find(|(at, _)| {
+            let hashes = rest[at + 1..].chars().take_while(|&c| c == '#').count();
+            hashes <= level && rest[at + 1 + hashes..].starts_with(' ')
+        })
+        .map_or(rest.len(), |(at, _)| at + 1);
+    Some(&text[start..start + heading.len() + end])
+}
+
+/// The first paragraph after the title.
+fn first_paragraph(text: &str) -> &str {
+    text.split("\n\n").nth(1).unwrap_or("").trim()
+}
+
+/// The page of one recipe.
+fn recipe_page(example: &Example, root: &Path) -> Result<String> {
+    let recipe = &example.recipe;
+    let source = fs::read_to_string(&recipe.path)
+        .with_context(|| format!("cannot read {}", recipe.path.display()))?;
+    let header = Header::read(&source);
+    // From target/book-src/src/PACKAGE/ back to the repository.
+    let up = "../../../../";
+    let file = |name: &str| format!("{up}{}/src/{name}", example.package);
+    let mut page = format!("# {}\n\n{}\n\n", example.name, header.what);
+    page.push_str(&format!(
+        "Run it: `cargo run -p {} -- {}`. Verify proves it: `cargo xtask verify {}`.\n\n",
+        example.package, recipe.name, example.name
+    ));
+
+    let rows = python_rows(&root.join(&example.package).join("README.md"), recipe)?;
+    if !rows.is_empty() {
+        page.push_str("## The Python it replaces\n\n");
+        page.push_str(&rows);
+        page.push_str(&format!(
+            "\nWhat the seed articles' code for this does, and what goes wrong when it runs: \
+             [{}](README.md).\n\n",
+            example.package
+        ));
+    }
+
+    page.push_str(&format!(
+        "## The program\n\n`src/{}.rs`, whole:\n\n",
+        recipe.name
+    ));
+    page.push_str(&format!(
+        "```rust\n{{{{#include {}}}}}\n```\n\n",
+        file(&recipe.copy[0])
+    ));
+
+    page.push_str("## What it prints\n\n");
+    let golden = example.golden_stdout();
+    let golden_text =
+        fs::read_to_string(&golden).with_context(|| format!("cannot read {}", golden.display()))?;
+    let golden_rel = golden.strip_prefix(root).unwrap_or(&golden);
+    page.push_str(&format!(
+        "What `cargo xtask verify` proves it prints, `{}`, run after run and under every \
+         condition it tries:\n\n```text\n{{{{#include {up}{}}}}}\n```\n\n",
+        golden_rel.display(),
+        golden_rel.display()
+    ));
+    page.push_str(&explain_placeholders(&golden_text));
+
+    page.push_str("## Copy it\n\n");
+    page.push_str(&copy_steps(recipe));
+    for helper in &recipe.copy[1..] {
+        let language = if helper.ends_with(".py") {
+            "python"
+        } else {
+            "rust"
+        };
+        page.push_str(&format!(
+            "<details><summary><code>{helper}</code></summary>\n\n```{language}\n\
+             {{{{#include {}}}}}\n```\n\n</details>\n\n",
+            file(helper)
+        ));
+    }
+
+    let figures = figures(root, example)?;
+    if !figures.is_empty() {
+        page.push_str("## Measured\n\n");
+        page.push_str(&figures);
+    }
+    if !header.man.is_empty() {
+        page.push_str(&format!("## Read more\n\nMan pages: {}.\n", header.man));
+    }
+    Ok(page)
+}
+
+/// What a recipe's `//!` header says, in parts.
+struct Header {
+    what: String,
+    man: String,
+}
+
+impl Header {
+    fn read(source: &str) -> Header {
+        let mut what = Vec::new();
+        let mut man = String::new();
+        let mut in_what = true;
+        for line in source.lines() {
+            let Some(text) = line.strip_prefix("//!") else {
+                break;
+            };
+            let text = text.strip_prefix(' ').unwrap_or(text);
+            if let Some(pages) = text.strip_prefix("Man pages:") {
+                man = pages.trim().trim_end_matches('.').to_string();
+            }
+            if text.starts_with("Run:") || text.starts_with("Copy:") {
+                in_what = false;
+            }
+            if in_what {
+                what.push(text);
+            }
+        }
+        Header {
+            what: what.join("\n").trim().to_string(),
+            man,
+        }
+    }
+}
+
+/// The rows of the example README's Python tables that name the recipe's file, with the
+/// table's heading.
+fn python_rows(readme: &Path, recipe: &Recipe) -> Result<String> {
+    let text =
+        fs::read_to_string(readme).with_context(|| format!("cannot read {}", readme.display()))?;
+    let file = format!("{}.rs", recipe.name);
+    let mut out = String::new();
+    let lines: Vec<&str> = text.lines().collect();
+    let mut i = 0;
+    while i < lines.len() {
+        if !lines[i].starts_with('|') {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < lines.len() && lines[i].starts_with('|') {
+            i += 1;
+        }
+        let table = &lines[start..i];
+        if table.len() < 3 || !table[0].contains("Python") {
+            continue;
+        }
+        let rows: Vec<&&str> = table[2..].iter().filter(|r| r.contains(&file)).collect();
+        if !rows.is_empty() {
+            out.push_str(&format!("{}\n{}\n", table[0], table[1]));
+            for row in rows {
+                out.push_str(&format!("{row}\n"));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The placeholders and blocks of a golden file, in words.
+fn explain_placeholders(golden: &str) -> String {
+    let mut names = BTreeSet::new();
+    let mut any = false;
+    for line in golden.lines() {
+        let mut rest = line;
+        while let Some(open) = rest.find('[') {
+            let after = &rest[open + 1..];
+            let Some(close) = after.find(']') else { break };
+            let inner = &after[..close];
+            if inner == ".." {
+                any = true;
+            } else if inner.starts_with(|c: char| c.is_ascii_uppercase())
+                && inner
+                    .chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+            {
+                names.insert(inner.to_string());
+            }
+            rest = &after[close + 1..];
+        }
+    }
+    let mut notes = Vec::new();
+    for name in &names {
+        notes.push(format!(
+            "`[{name}]` is text that changes from run to run (a PID, a name made from one, a \
+             time): one or more characters without a space, the same everywhere `[{name}]` \
+             appears."
+        ));
+    }
+    if any {
+        notes.push("`[..]` is any text within its line.".to_string());
+    }
+    if golden.lines().any(|l| l.trim() == "[unordered]") {
+        notes.push(
+            "The lines between `[unordered]` and `[/unordered]` appear in any order: the \
+             scheduler decides it."
+                .to_string(),
+        );
+    }
+    if golden.lines().any(|l| l.trim() == "[interleaved]") {
+        notes.push(
+            "Between `[interleaved]` and `[/interleaved]`, each `[stream]` is one thread's or \
+             process's lines, in their own order; the streams interleave as the scheduler \
+             runs them."
+                .to_string(),
+        );
+    }
+    if notes.is_empty() {
+        return "Every line is literal: the output is the same in every run.\n\n".to_string();
+    }
+    let mut out = String::from("How to read it:\n\n");
+    for note in notes {
+        out.push_str(&format!("- {note}\n"));
+    }
+    out.push_str("\n[Golden files](../book/golden-files.md) describes the syntax.\n\n");
+    out
+}
+
+/// The `Copy:` and `Needs:` lines as steps.
+fn copy_steps(recipe: &Recipe) -> String {
+    let mut steps = format!(
+        "1. `cargo new myprog`, then copy `{}` to `myprog/src/main.rs`",
+        recipe.copy[0]
+    );
+    if recipe.copy.len() > 1 {
+        let helpers: Vec<String> = recipe.copy[1..].iter().map(|h| format!("`{h}`")).collect();
+        steps.push_str(&format!(" and {} beside it, unchanged", helpers.join(", ")));
+    }
+    steps.push_str(".\n");
+    let plain: Vec<&str> = recipe
+        .needs
+        .iter()
+        .filter(|n| n.features.is_empty())
+        .map(|n| n.krate.as_str())
+        .collect();
+    let mut adds = Vec::new();
+    if !plain.is_empty() {
+        adds.push(format!("`cargo add {}`", plain.join(" ")));
+    }
+    for need in recipe.needs.iter().filter(|n| !n.features.is_empty()) {
+        adds.push(format!(
+            "`cargo add {} --features {}`",
+            need.krate,
+            need.features.join(",")
+        ));
+    }
+    steps.push_str(&format!("2. In `myprog`: {}.\n", adds.join(", then ")));
+    steps.push_str(
+        "3. `cargo run`: it prints what the golden file above says. `cargo xtask copies` does \
+         exactly this for every recipe, and fails if a copy does not build or prints \
+         otherwise.\n\n",
+    );
+    steps
+}
+
+/// Which rows of which results file concern a recipe: (file, the first cells that match).
+fn figure_rows(example: &Example) -> Option<(&'static str, &'static [&'static str])> {
+    Some(
+        match (example.package.as_str(), example.recipe.name.as_str()) {
+            ("ipc_pipe", "socketpair") => ("ipc-bench.md", &["socketpair"]),
+            ("ipc_pipe", _) => ("ipc-bench.md", &["pipe"]),
+            ("ipc_mqueue", _) => ("ipc-bench.md", &["POSIX mqueue"]),
+            ("ipc_shm", "semaphore") => ("ipc-bench.md", &["shm + semaphore"]),
+            ("thread_basic", "channel_queue") => ("threads-or-processes.md", &["threads: mpsc"]),
+            ("thread_basic", "spawn_and_join") => ("threads-or-processes.md", &["thread ("]),
+            ("process_basic", "spawn_worker") => ("threads-or-processes.md", &["spawned program"]),
+            ("process_basic", "fork_and_wait" | "worker_processes") => {
+                ("threads-or-processes.md", &["forked process"])
+            }
+            ("with_python", "framed_messages") => ("python-and-rust.md", &[""]),
+            _ => return None,
+        },
+    )
+}
+
+/// The bench's rows that concern the recipe, table by table, from the committed results file,
+/// with the date it was committed and the machine it names.
+fn figures(root: &Path, example: &Example) -> Result<String> {
+    let Some((file, firsts)) = figure_rows(example) else {
+        return Ok(String::new());
+    };
+    let path = Path::new("ipc_bench/results").join(file);
+    let text = fs::read_to_string(root.join(&path))
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let machine = text
+        .lines()
+        .find_map(|l| l.strip_prefix("Machine: "))
+        .and_then(|l| l.split(". ").next())
+        .unwrap_or("not named");
+    let date = Command::new("git")
+        .args(["log", "-1", "--format=%cs", "--"])
+        .arg(&path)
+        .current_dir(root)
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .filter(|d| !d.is_empty())
+        .unwrap_or_else(|| "not committed yet".to_string());
+    let mut out = format!(
+        "From [`{}`](../{}), committed {date}, measured on {machine}:\n\n",
+        path.display(),
+        path.display()
+    );
+    let lines: Vec<&str> = text.lines().collect();
+    let mut i = 0;
+    let mut any = false;
+    while i < lines.len() {
+        if !lines[i].starts_with('|') {
+            i += 1;
+            continue;
+        }
+        let caption = lines[..i]
+            .iter()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .copied()
+            .unwrap_or("");
+        let start = i;
+        while i < lines.len() && lines[i].starts_with('|') {
+            i += 1;
+        }
+        let table = &lines[start..i];
+        let rows: Vec<&&str> = table
+            .iter()
+            .skip(2)
+            .filter(|r| {
+                let first = r.trim_start_matches('|').trim_start();
+                firsts.iter().any(|f| first.starts_with(f))
+            })
+            .collect();
+        if table.len() > 2 && !rows.is_empty() {
+            any = true;
+            if caption.starts_with("**") {
+                out.push_str(&format!("{caption}\n\n"));
+            }
+            out.push_str(&format!("{}\n{}\n", table[0], table[1]));
+            for row in rows {
+                out.push_str(&format!("{row}\n"));
+            }
+            out.push('\n');
+        }
+    }
+    Ok(if any { out } else { String::new() })
+}
+
+/// The `{{#include PATH}}` of the pages under `src` whose file does not exist.
+pub fn unresolved_includes(src: &Path) -> Result<Vec<String>> {
+    let mut problems = Vec::new();
+    let mut folders = vec![src.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        for entry in
+            fs::read_dir(&folder).with_context(|| format!("cannot list {}", folder.display()))?
+        {
+            let path = entry?.path();
+            if path.is_dir() {
+                folders.push(path);
+                continue;
+            }
+            if path.extension().is_none_or(|e| e != "md") {
+                continue;
+            }
+            let text = fs::read_to_string(&path)?;
+            for (at, _) in text.match_indices("{{#include ") {
+                let rest = &text[at + "{{#include ".len()..];
+                let Some(end) = rest.find("}}") else { continue };
+                let target = rest[..end].trim();
+                let file = target.split(':').next().unwrap_or(target);
+                if !folder.join(file).is_file() {
+                    let page = path.strip_prefix(src).unwrap_or(&path);
+                    problems.push(format!(
+                        "{}: `{{{{#include {target}}}}}` does not resolve",
+                        page.display()
+                    ));
+                }
+            }
+        }
+    }
+    problems.sort();
+    Ok(problems)
+}
