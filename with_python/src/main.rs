@@ -12,6 +12,8 @@ mod runner;
 mod framed_messages;
 #[path = "posix_queue.rs"]
 mod posix_queue;
+#[path = "python_parent.rs"]
+mod python_parent;
 #[path = "shm_from_python.rs"]
 mod shm_from_python;
 #[path = "shm_from_rust.rs"]
@@ -23,5 +25,6 @@ fn main() -> std::process::ExitCode {
         ("shm_from_rust", shm_from_rust::main),
         ("shm_from_python", shm_from_python::main),
         ("posix_queue", posix_queue::main),
+        ("python_parent", python_parent::main),
     ])
 }
