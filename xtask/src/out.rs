@@ -36,3 +36,13 @@ pub fn line(args: fmt::Arguments) -> anyhow::Result<()> {
         Err(e) => Err(anyhow::Error::new(e).context("writing the report to stdout")),
     }
 }
+
+/// `n` and `noun`, in the plural unless `n` is 1: "1 problem", "3 problems".
+pub fn counted(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", plural(n))
+}
+
+/// "s" unless `n` is 1.
+pub fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}

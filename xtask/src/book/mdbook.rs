@@ -38,10 +38,8 @@ pub fn ensure(root: &Path) -> Result<PathBuf> {
         .arg(format!("mdbook@{VERSION}"))
         .arg("--root")
         .arg(&tools);
-    let status = interrupt::spawn_forwarded(&mut command, false)
-        .context("cannot run `cargo install mdbook`")?
-        .wait()
-        .context("cannot wait for `cargo install mdbook`")?;
+    let status =
+        interrupt::run_forwarded(&mut command, false).context("cannot run `cargo install`")?;
     if !status.success() {
         bail!("`cargo install mdbook@{VERSION}` failed ({status}); it needs to reach crates.io");
     }
@@ -52,10 +50,7 @@ pub fn ensure(root: &Path) -> Result<PathBuf> {
 pub fn build(mdbook: &Path, dir: &Path) -> Result<()> {
     let mut command = Command::new(mdbook);
     command.arg("build").arg(dir);
-    let status = interrupt::spawn_forwarded(&mut command, false)
-        .context("cannot run mdbook")?
-        .wait()
-        .context("cannot wait for mdbook")?;
+    let status = interrupt::run_forwarded(&mut command, false).context("cannot run mdbook")?;
     if !status.success() {
         bail!("`mdbook build` failed ({status})");
     }

@@ -57,12 +57,7 @@ pub fn generate(workspace: &Workspace, out: &Path) -> Result<Sources> {
     let mut mirror = Mirror::new(root, &src, &workspace.examples);
     // In the workspace's order (Cargo.toml's members): threads first, then processes, ...
     let manifest = fs::read_to_string(root.join("Cargo.toml")).context("cannot read Cargo.toml")?;
-    let mut packages: Vec<&str> = workspace
-        .examples
-        .iter()
-        .map(|e| e.package.as_str())
-        .collect();
-    packages.dedup();
+    let mut packages = workspace.packages();
     packages.sort_by_key(|p| manifest.find(&format!("\"{p}\"")).unwrap_or(usize::MAX));
     // The pages the sidebar names itself: links to them are not queued as reference pages.
     mirror

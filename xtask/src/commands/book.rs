@@ -11,7 +11,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 
 use crate::book::{browser, links, mdbook, site};
-use crate::out::say;
+use crate::out::{counted, say};
 use crate::project::workspace::Workspace;
 
 /// The recipe page opened in Chromium, and the Python name searched for.
@@ -67,11 +67,7 @@ pub fn book(browser: bool) -> Result<bool> {
         if problems.is_empty() {
             "ok; open target/book/index.html".to_string()
         } else {
-            format!(
-                "{} problem{}",
-                problems.len(),
-                if problems.len() == 1 { "" } else { "s" }
-            )
+            counted(problems.len(), "problem")
         }
     )?;
     Ok(problems.is_empty())
@@ -96,12 +92,7 @@ fn page_per_recipe(site: &Path, workspace: &Workspace) -> Result<Vec<String>> {
             ));
         }
     }
-    let mut packages: Vec<&str> = workspace
-        .examples
-        .iter()
-        .map(|e| e.package.as_str())
-        .collect();
-    packages.dedup();
+    let packages = workspace.packages();
     for page in links::html_pages(site)? {
         let in_example = page
             .parent()

@@ -18,7 +18,7 @@ use std::process::Command;
 
 use anyhow::{Context, Result};
 
-use crate::out::say;
+use crate::out::{counted, say};
 use crate::project::python_env;
 use crate::project::recipe::Recipe;
 use crate::project::workspace::{Workspace, shown};
@@ -76,11 +76,7 @@ pub fn tidy() -> Result<bool> {
         if problems.is_empty() {
             "ok".to_string()
         } else {
-            format!(
-                "{} problem{}",
-                problems.len(),
-                if problems.len() == 1 { "" } else { "s" }
-            )
+            counted(problems.len(), "problem")
         }
     )?;
     Ok(problems.is_empty())

@@ -7,7 +7,7 @@ use anyhow::Result;
 use crate::cli::Options;
 use crate::judge::check::{Expectation, judge};
 use crate::judge::problem::{Problem, describe_leftover, seconds};
-use crate::out::say;
+use crate::out::{plural, say};
 use crate::runs::conditions::Condition;
 use crate::runs::execute::Record;
 use crate::runs::session::{Plan, Session};
@@ -259,10 +259,6 @@ fn packages(examples: &[crate::project::workspace::Example]) -> usize {
     let mut names: Vec<&str> = examples.iter().map(|e| e.package.as_str()).collect();
     names.dedup();
     names.len()
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
 }
 
 fn describe_runs(runs: &[u32], repeat: u32) -> String {

@@ -71,10 +71,8 @@ fn run(command: &mut Command, failed: &str) -> Result<()> {
     // Its output goes to our stderr, where the user sees what pip says.
     command.stdout(Stdio::null());
     let program = format!("{:?}", command.get_program());
-    let status = interrupt::spawn_forwarded(command, false)
-        .with_context(|| format!("cannot run {program}"))?
-        .wait()
-        .with_context(|| format!("cannot wait for {program}"))?;
+    let status = interrupt::run_forwarded(command, false)
+        .with_context(|| format!("cannot run {program}"))?;
     if !status.success() {
         bail!("{failed}: {status}");
     }

@@ -55,6 +55,13 @@ pub struct Workspace {
 }
 
 impl Workspace {
+    /// The example crates that have recipes, each once, in the order of [`Workspace::examples`].
+    pub fn packages(&self) -> Vec<&str> {
+        let mut packages: Vec<&str> = self.examples.iter().map(|e| e.package.as_str()).collect();
+        packages.dedup();
+        packages
+    }
+
     pub fn discover() -> Result<Workspace> {
         let metadata = MetadataCommand::new()
             .no_deps()

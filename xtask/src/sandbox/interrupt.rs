@@ -180,6 +180,14 @@ pub fn spawn_forwarded(
     Ok(Forwarded { child })
 }
 
+/// Runs `command` to its end, started as [`spawn_forwarded`] starts it, and returns its status.
+pub fn run_forwarded(
+    command: &mut std::process::Command,
+    own_group: bool,
+) -> std::io::Result<std::process::ExitStatus> {
+    spawn_forwarded(command, own_group)?.wait()
+}
+
 impl Forwarded {
     pub fn take_stdout(&mut self) -> Option<std::process::ChildStdout> {
         self.child.stdout.take()
