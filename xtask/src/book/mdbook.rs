@@ -24,7 +24,7 @@ pub fn ensure(root: &Path) -> Result<PathBuf> {
     if installed.as_deref() == Some(&format!("mdbook v{VERSION}")) {
         return Ok(mdbook);
     }
-    say!("book: installing mdBook {VERSION} into target/tools (once; about 1 min cold)")?;
+    say!("book: installing mdBook {VERSION} into target/tools (once; about 2 min cold)")?;
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = Command::new(cargo);
     command
