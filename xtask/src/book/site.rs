@@ -35,6 +35,9 @@ const FRONT: [(&str, &str); 7] = [
     ("Where this stops", "book/where-this-stops.md"),
 ];
 
+/// An example README's section on what the seed articles' code does.
+const ERRATA_HEADING: &str = "## Errata for the seeds";
+
 /// README.md's section that is the landing page.
 const INDEX_HEADING: &str = "## From Python: where is it?";
 
@@ -322,13 +325,24 @@ fn recipe_page(example: &Example, root: &Path) -> Result<String> {
         example.package, recipe.name, example.name
     ));
 
-    let rows = python_rows(&root.join(&example.package).join("README.md"), recipe)?;
+    let readme_path = root.join(&example.package).join("README.md");
+    let rows = python_rows(&readme_path, recipe)?;
     if !rows.is_empty() {
         page.push_str("## The Python it replaces\n\n");
         page.push_str(&rows);
+        page.push('\n');
+    }
+    // The seeds' errata are the example's: what their code does when it runs, checked.
+    let readme = fs::read_to_string(&readme_path)
+        .with_context(|| format!("cannot read {}", readme_path.display()))?;
+    if let Some(errata) = section(&readme, ERRATA_HEADING) {
+        page.push_str(&errata.replacen(
+            ERRATA_HEADING,
+            "## What the seed articles' Python does, run",
+            1,
+        ));
         page.push_str(&format!(
-            "\nWhat the seed articles' code for this does, and what goes wrong when it runs: \
-             [{}](README.md).\n\n",
+            "\n(For all of {}; [its page](README.md) has the rest.)\n\n",
             example.package
         ));
     }
