@@ -15,10 +15,10 @@
 //! Every message carries a sequence number and a checksum that the receiver verifies, so a
 //! transport that loses, reorders or corrupts data fails instead of winning.
 //!
-//! How it is organised: one module per mechanism (`pipe`, `socketpair`, `mqueue`, `shm_spin`,
-//! `shm_sem`), each implementing `link::End`; `measure` holds the two measurements, generic
-//! over `End`; `reference`, `report` and `chart` do the rest. The examples' patterns (fork
-//! rules, unlink early, PDEATHSIG) are in `sys`.
+//! How it is organised: `links/` has one module per mechanism (`pipe`, `socketpair`, `mqueue`,
+//! `shm_spin`, `shm_sem`), each implementing `links::link::End`; `measure` holds the two
+//! measurements, generic over `End`; `reference` and `report/` (tables, checks, charts) do the
+//! rest. The examples' patterns (fork rules, unlink early, PDEATHSIG) are in `sys`.
 //!
 //! Python it replaces: the seeds' `time.sleep`-paced demos, which claim that shared memory "is
 //! fast" and that passing data between processes "may be slower", and measure neither.
@@ -26,26 +26,15 @@
 //! Man pages worth reading: pipe(7), unix(7), mq_overview(7), shm_overview(7), sem_overview(7),
 //! futex(7), sched_setaffinity(2), sched_yield(2).
 
-mod chart;
 mod framed;
-mod link;
+mod links;
 mod measure;
-mod mechanism;
-mod mqueue;
 mod payload;
-mod pipe;
 mod reference;
 mod report;
-mod shm;
-mod shm_sem;
-mod shm_spin;
-mod socketpair;
 mod stats;
 mod sys;
-mod threads;
-mod watch;
 mod workers;
-mod workers_report;
 
 use std::ffi::OsString;
 use std::fs;
@@ -54,13 +43,15 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use link::Spec;
+use links::link::Spec;
+use links::mechanism::{Mechanism, with_link};
+use links::{threads, watch};
 use measure::{Budget, RoundTrip, Setup, Stream};
-use mechanism::{Mechanism, with_link};
-use report::{LatencyCell, References, Results, Subject, ThroughputCell};
+use report::chart;
+use report::ipc::{LatencyCell, References, Results, Subject, ThroughputCell};
+use report::workers::{HandoffCell, WorkersResults};
 use stats::{Latency, Throughput};
 use sys::{Cpus, Placement, SignalsHeld};
-use workers_report::{HandoffCell, WorkersResults};
 
 pub type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
 

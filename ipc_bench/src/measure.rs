@@ -7,11 +7,11 @@
 
 use std::time::{Duration, Instant};
 
-use crate::link::{End, Experiment};
+use crate::links::link::{End, Experiment};
+use crate::links::watch::{self, Watch};
 use crate::payload::{self, Message, Source};
 use crate::stats::{Latency, Throughput};
 use crate::sys::{self, Child, Cpus, Forked, Pinned, Placement};
-use crate::watch::{self, Watch};
 
 /// The body seeds of the two directions, so that an echo of the parent's own message would not
 /// pass for the child's reply.

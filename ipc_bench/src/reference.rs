@@ -12,10 +12,10 @@ use std::hint::black_box;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use crate::link::{PATIENCE, Spec, gave_up};
+use crate::links::link::{PATIENCE, Spec, gave_up};
+use crate::links::shm::rings;
 use crate::measure::{Budget, time_each};
 use crate::payload::{self, Message, Source};
-use crate::shm::rings;
 use crate::stats::{Latency, Throughput};
 use crate::sys::{self, Cpus, Forked, Placement};
 

@@ -1,6 +1,6 @@
-//! The xtask's modules form no circle: for every pair, at most one names the other. A circle
-//! makes a module impossible to read or test without the rest; this keeps the layers of
-//! `xtask/src/*/mod.rs` honest.
+//! The modules of the xtask and of the bench form no circle: for every pair, at most one names
+//! the other. A circle makes a module impossible to read or test without the rest; this keeps
+//! the layers of `xtask/src/*/mod.rs` and `ipc_bench/src/*/mod.rs` honest.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -30,15 +30,11 @@ fn modules(src: &Path) -> BTreeMap<String, PathBuf> {
     found
 }
 
-/// The modules `text` names as `crate::a::b...`, resolved to the longest known module path.
+/// The modules `text` names as `crate::a::b...` or `crate::a::{b, c::d}`, each resolved to the
+/// longest known module path.
 fn uses(text: &str, known: &BTreeMap<String, PathBuf>) -> BTreeSet<String> {
     let mut used = BTreeSet::new();
-    for (at, _) in text.match_indices("crate::") {
-        let rest = &text[at + "crate::".len()..];
-        let path: String = rest
-            .chars()
-            .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':')
-            .collect();
+    let mut resolve = |path: &str| {
         let parts: Vec<&str> = path.split("::").filter(|p| !p.is_empty()).collect();
         if let Some(module) = (1..=parts.len())
             .rev()
@@ -46,6 +42,24 @@ fn uses(text: &str, known: &BTreeMap<String, PathBuf>) -> BTreeSet<String> {
             .find(|m| known.contains_key(m))
         {
             used.insert(module);
+        }
+    };
+    for (at, _) in text.match_indices("crate::") {
+        let rest = &text[at + "crate::".len()..];
+        let path: String = rest
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':')
+            .collect();
+        let after = &rest[path.len()..];
+        if let Some(list) = after.strip_prefix('{') {
+            // One level of braces: `crate::links::{mqueue, pipe}`, `crate::{sys, links::watch}`.
+            let list = &list[..list.find('}').unwrap_or(list.len())];
+            for item in list.split(',') {
+                let item = item.trim().split("::{").next().unwrap_or("");
+                resolve(&format!("{path}{item}"));
+            }
+        } else {
+            resolve(&path);
         }
     }
     used
@@ -72,11 +86,9 @@ fn circle(graph: &BTreeMap<String, BTreeSet<String>>, start: &str) -> Option<Vec
     None
 }
 
-#[test]
-fn no_module_names_one_that_names_it_back() {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let known = modules(&src);
-    assert!(known.contains_key("sandbox::runner"), "found {known:?}");
+/// The circles among the modules of the crate whose sources are in `src`.
+fn circles_in(src: &Path) -> Vec<String> {
+    let known = modules(src);
     let graph: BTreeMap<String, BTreeSet<String>> = known
         .iter()
         .map(|(name, path)| {
@@ -86,16 +98,29 @@ fn no_module_names_one_that_names_it_back() {
             (name.clone(), used)
         })
         .collect();
-    let circles: Vec<String> = known
+    known
         .keys()
         .filter_map(|m| circle(&graph, m))
         .map(|c| c.join(" -> "))
-        .collect();
-    assert!(
-        circles.is_empty(),
-        "module circles:\n{}",
-        circles.join("\n")
-    );
+        .collect()
+}
+
+#[test]
+fn no_module_names_one_that_names_it_back() {
+    let xtask = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    assert!(modules(&xtask).contains_key("sandbox::runner"));
+    // The bench is tooling too, and laid out the same way.
+    let bench = Path::new(env!("CARGO_MANIFEST_DIR")).join("../ipc_bench/src");
+    assert!(modules(&bench).contains_key("links::shm_sem"));
+    for src in [xtask, bench] {
+        let circles = circles_in(&src);
+        assert!(
+            circles.is_empty(),
+            "module circles in {}:\n{}",
+            src.display(),
+            circles.join("\n")
+        );
+    }
 }
 
 #[test]

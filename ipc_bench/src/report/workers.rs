@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use crate::report::Table;
+use crate::report::ipc::Table;
 use crate::stats::{self, Latency, Throughput};
 use crate::sys::Placement;
 use crate::workers::{CpuBound, MemoryRow, Runner, StartCosts};

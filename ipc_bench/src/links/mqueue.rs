@@ -15,9 +15,9 @@ use nix::mqueue::{
 };
 use nix::sys::stat::Mode;
 
-use crate::link::{End, Spec, Wake};
+use crate::links::link::{End, Spec, Wake};
+use crate::links::watch;
 use crate::sys::{SignalsHeld, unique_name};
-use crate::watch;
 
 /// The system's limit on one message: the value of /proc/sys/fs/mqueue/msgsize_max, or the
 /// kernel's default 8192 if that cannot be read.

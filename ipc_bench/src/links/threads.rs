@@ -7,7 +7,7 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 
-use crate::link::End;
+use crate::links::link::End;
 use crate::measure::{Setup, echo, ping_pong, produce, stream};
 use crate::stats::{Latency, Throughput};
 

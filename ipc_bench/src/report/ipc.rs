@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use crate::mechanism::Mechanism;
+use crate::links::mechanism::Mechanism;
 use crate::stats::{self, Latency, Throughput};
 use crate::sys::Placement;
 

@@ -14,9 +14,10 @@ use std::io;
 
 use nix::errno::Errno;
 
-use crate::link::{End, Spec, Wake};
-use crate::shm::{Ring, rings};
-use crate::{sys, watch};
+use crate::links::link::{End, Spec, Wake};
+use crate::links::shm::{Ring, rings};
+use crate::links::watch;
+use crate::sys;
 
 pub struct SemEnd {
     tx: Ring,

@@ -14,8 +14,8 @@ use std::time::Instant;
 
 use nix::sched::sched_yield;
 
-use crate::link::{End, PATIENCE, Spec, gave_up};
-use crate::shm::{Ring, rings};
+use crate::links::link::{End, PATIENCE, Spec, gave_up};
+use crate::links::shm::{Ring, rings};
 
 /// Spins before the first yield. `spin_loop` is the x86 PAUSE instruction: a few to a few dozen
 /// nanoseconds depending on the CPU.

@@ -4,7 +4,7 @@
 use std::io::{self, Read, Write};
 use std::os::unix::net::UnixStream;
 
-use crate::link::{End, Spec};
+use crate::links::link::{End, Spec};
 
 pub struct SocketEnd {
     stream: UnixStream,

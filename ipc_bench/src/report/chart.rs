@@ -9,11 +9,11 @@ use std::path::Path;
 
 use plotters::prelude::*;
 
-use crate::report::Results;
+use crate::report::ipc::Results;
+use crate::report::workers::WorkersResults;
 use crate::stats;
 use crate::sys::Placement;
 use crate::workers::Kind;
-use crate::workers_report::WorkersResults;
 
 const COLORS: [RGBColor; 3] = [
     RGBColor(31, 119, 180),

@@ -1,8 +1,8 @@
 //! The mechanisms measured, and the dispatch from a mechanism to its link: the one module that
 //! knows them all. Each mechanism module depends only on `link`.
 
-use crate::link::{Experiment, Spec};
-use crate::{mqueue, pipe, shm_sem, shm_spin, socketpair};
+use crate::links::link::{Experiment, Spec};
+use crate::links::{mqueue, pipe, shm_sem, shm_spin, socketpair};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mechanism {

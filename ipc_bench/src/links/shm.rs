@@ -21,7 +21,7 @@ use nix::sys::mman::{shm_open, shm_unlink};
 use nix::sys::stat::Mode;
 use nix::unistd::ftruncate;
 
-use crate::link::Spec;
+use crate::links::link::Spec;
 use crate::sys::{SignalsHeld, unique_name};
 
 /// A counter alone on its 64-byte cache line. If `head` and `tail` shared a line, every write

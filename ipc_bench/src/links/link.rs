@@ -10,7 +10,7 @@
 use std::io;
 use std::time::Duration;
 
-pub use crate::watch::Wake;
+pub use crate::links::watch::Wake;
 
 /// One process's end of a link.
 pub trait End {
