@@ -4,7 +4,7 @@
 
 use std::io::{self, PipeReader, PipeWriter, Read, Write};
 
-use crate::link::{End, Spec};
+use crate::links::link::{End, Spec};
 
 pub struct PipeEnd {
     tx: PipeWriter,
