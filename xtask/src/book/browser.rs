@@ -2,10 +2,14 @@
 //! error, a recipe page's code block holds the recipe, search finds a recipe by a Python name,
 //! and a screenshot of each page is kept for a person to look at.
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
+
+use crate::sandbox::launcher::{Isolation, Limits};
+use crate::sandbox::runner::{self, Ending, Spec, StdoutMode};
 
 /// Chromium, as Debian installs it (`apt install chromium`).
 const CHROMIUM: &str = "chromium";
@@ -13,23 +17,52 @@ const CHROMIUM: &str = "chromium";
 /// How long the page's scripts get (Chromium's virtual time: no real waiting).
 const BUDGET_MS: &str = "10000";
 
-fn chromium(args: &[String]) -> Result<Output> {
-    Command::new(CHROMIUM)
+/// What Chromium printed.
+struct Output {
+    stdout: Vec<u8>,
+    stderr: Vec<u8>,
+}
+
+/// Runs Chromium as verify runs a recipe ([`runner::run`]): in its own namespaces, within a
+/// timeout, and every process it starts (its zygotes, its crash handlers, which leave its process
+/// group) found and ended with it, on Ctrl-C too.
+fn chromium(args: &[String], isolation: &Isolation) -> Result<Output> {
+    runner::become_subreaper().context("cannot become the reaper of Chromium's processes")?;
+    let mut all: Vec<OsString> = [
         // Root (as in CI) needs --no-sandbox; the pages are the book's own, local files.
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-        ])
-        .args(["--enable-logging=stderr", "--v=0", "--hide-scrollbars"])
-        .arg(format!("--virtual-time-budget={BUDGET_MS}"))
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .with_context(|| {
-            format!("cannot run {CHROMIUM} (on Debian and Ubuntu: apt install chromium)")
-        })
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--enable-logging=stderr",
+        "--v=0",
+        "--hide-scrollbars",
+    ]
+    .map(OsString::from)
+    .to_vec();
+    all.push(format!("--virtual-time-budget={BUDGET_MS}").into());
+    all.extend(args.iter().map(OsString::from));
+    let outcome = runner::run(&Spec {
+        program: CHROMIUM.into(),
+        args: all,
+        timeout: Duration::from_secs(60),
+        isolation: isolation.clone(),
+        stdout: StdoutMode::Capture,
+        limits: Limits::default(),
+        cpu: None,
+        stops_early: false,
+        path_first: None,
+    });
+    match outcome.ending {
+        Ending::Exited(0) => Ok(Output {
+            stdout: outcome.stdout.bytes,
+            stderr: outcome.stderr.bytes,
+        }),
+        Ending::NotRun(why) => {
+            bail!("cannot run {CHROMIUM} (on Debian and Ubuntu: apt install chromium): {why}")
+        }
+        other => bail!("{CHROMIUM} did not end well: {other:?}"),
+    }
 }
 
 /// The console errors and failed loads Chromium reported for a page.
@@ -51,8 +84,8 @@ pub struct Loaded {
     pub errors: Vec<String>,
 }
 
-pub fn load(url: &str) -> Result<Loaded> {
-    let output = chromium(&["--dump-dom".to_string(), url.to_string()])?;
+pub fn load(url: &str, isolation: &Isolation) -> Result<Loaded> {
+    let output = chromium(&["--dump-dom".to_string(), url.to_string()], isolation)?;
     Ok(Loaded {
         dom: String::from_utf8_lossy(&output.stdout).into_owned(),
         errors: console_errors(&output.stderr),
@@ -60,21 +93,20 @@ pub fn load(url: &str) -> Result<Loaded> {
 }
 
 /// Saves a screenshot of `url` as `png`, `height` pixels high.
-pub fn screenshot(url: &str, png: &Path, height: u32) -> Result<()> {
-    let output = chromium(&[
+pub fn screenshot(url: &str, png: &Path, height: u32, isolation: &Isolation) -> Result<()> {
+    let _ = std::fs::remove_file(png);
+    let args = [
         format!("--window-size=1280,{height}"),
         format!("--screenshot={}", png.display()),
         url.to_string(),
-    ])?;
+    ];
+    let output = chromium(&args, isolation)?;
     if !png.is_file() {
-        anyhow::bail!(
-            "{CHROMIUM} wrote no screenshot {} ({}): {}",
+        let said = String::from_utf8_lossy(&output.stderr);
+        bail!(
+            "{CHROMIUM} wrote no screenshot {}: {}",
             png.display(),
-            output.status,
-            String::from_utf8_lossy(&output.stderr)
-                .lines()
-                .last()
-                .unwrap_or("")
+            said.lines().last().unwrap_or("")
         );
     }
     Ok(())

@@ -13,6 +13,7 @@ use anyhow::{Context, Result};
 use crate::book::{browser, links, mdbook, site};
 use crate::out::{counted, say};
 use crate::project::workspace::Workspace;
+use crate::sandbox::launcher::Isolation;
 
 /// The recipe page opened in Chromium, and the Python name searched for.
 const PROBE_RECIPE: &str = "ipc_shm/semaphore";
@@ -111,6 +112,8 @@ fn in_browser(site: &Path, root: &Path, sources: &site::Sources) -> Result<Vec<S
     let shots = root.join("target").join("book-check");
     fs::create_dir_all(&shots).context("cannot create target/book-check")?;
     let mut problems = Vec::new();
+    // Chromium runs as verify runs a recipe: every process it starts is found and ended.
+    let isolation = Isolation::detect();
     let (_, recipe_page) = sources
         .recipe_pages
         .iter()
@@ -127,7 +130,7 @@ fn in_browser(site: &Path, root: &Path, sources: &site::Sources) -> Result<Vec<S
         ),
         ("the recipe page", recipe_html.clone(), "recipe.png", 3400),
     ] {
-        let loaded = browser::load(&browser::url(site, &page, ""))?;
+        let loaded = browser::load(&browser::url(site, &page, ""), &isolation)?;
         for error in loaded.errors {
             problems.push(format!("{what} ({}): console: {error}", page.display()));
         }
@@ -148,13 +151,18 @@ fn in_browser(site: &Path, root: &Path, sources: &site::Sources) -> Result<Vec<S
                 ));
             }
         }
-        browser::screenshot(&browser::url(site, &page, ""), &shots.join(png), height)?;
+        browser::screenshot(
+            &browser::url(site, &page, ""),
+            &shots.join(png),
+            height,
+            &isolation,
+        )?;
     }
-    let searched = browser::load(&browser::url(
-        site,
-        Path::new("index.html"),
-        &format!("?search={PROBE_SEARCH}"),
-    ))?;
+    let search = format!("?search={PROBE_SEARCH}");
+    let searched = browser::load(
+        &browser::url(site, Path::new("index.html"), &search),
+        &isolation,
+    )?;
     // mdBook 0.5 names the list `mdbook-searchresults`; 0.4 named it `searchresults`.
     let results = browser::element(&searched.dom, "<ul id=\"mdbook-searchresults\"")
         .or_else(|| browser::element(&searched.dom, "<ul id=\"searchresults\""))
