@@ -51,33 +51,18 @@ const CYCLE: [Condition; 3] = [Condition::Plain, Condition::OneCpu, Condition::B
 pub fn bless(options: &Options, names: &[String]) -> Result<bool> {
     let session = Session::prepare(options, names)?;
     let repeat = options.repeat.unwrap_or(DEFAULT_RUNS);
-    let mut outputs: Vec<Result<Outputs>> = (0..session.examples.len())
-        .map(|_| Ok(Outputs::default()))
-        .collect();
-    let mut choices: Vec<Option<(Choice, Choice)>> = vec![None; session.examples.len()];
     let all: Vec<usize> = (0..session.examples.len()).collect();
     let records = session.run(&plan(1, repeat), options, &all)?;
-    for (index, example) in session.examples.iter().enumerate() {
-        let runs: Vec<&Record> = records.iter().filter(|r| r.example == index).collect();
-        let chosen = Outputs::collect(&runs).and_then(|seen| {
-            let choice = choose_both(example, &seen)?;
-            Ok((seen, choice))
-        });
-        match chosen {
-            Ok((seen, choice)) => {
-                outputs[index] = Ok(seen);
-                choices[index] = Some(choice);
-            }
-            Err(e) => outputs[index] = Err(e),
-        }
-    }
-
     let mut all_blessed = true;
     for (index, example) in session.examples.iter().enumerate() {
-        let result = match (&outputs[index], &choices[index]) {
-            (Err(e), _) => Err(anyhow::anyhow!("{e:#}")),
-            (Ok(seen), Some((stdout, stderr))) => write(example, stdout, stderr, seen.runs()),
-            (Ok(_), None) => Err(anyhow::anyhow!("no run to learn from")),
+        let runs: Vec<&Record> = records.iter().filter(|r| r.example == index).collect();
+        let result = if runs.is_empty() {
+            Err(anyhow::anyhow!("no run to learn from"))
+        } else {
+            Outputs::collect(&runs).and_then(|seen| {
+                let (stdout, stderr) = choose_both(example, &seen)?;
+                write(example, &stdout, &stderr, seen.runs())
+            })
         };
         match result {
             Ok(message) => say!("{}: {message}", example.name)?,

@@ -61,8 +61,9 @@ pub fn verify(options: &Options, names: &[String]) -> Result<bool> {
     )?;
     say!("isolation: {}", session.isolation.describe())?;
     say!(
-        "order: the first plain run of every recipe, then the other runs together; a recipe \
-         that fails its first run is reported at once and not run under the other conditions"
+        "order: the first plain run of every recipe; then the other runs in one pool, those \
+         with every CPU busy last; a recipe that fails its first run is reported at once and \
+         not run again"
     )?;
     say!()?;
 
