@@ -32,8 +32,8 @@ impl Session {
     pub fn prepare(options: &Options, names: &[String]) -> Result<Session> {
         let workspace = Workspace::discover()?;
         let examples = workspace.select(names)?;
+        check_listed(&workspace)?;
         let binaries = build(&workspace.root, &examples)?;
-        check_listed(&workspace, &binaries)?;
         let python_bin = python_for(&workspace.root, &examples)?;
         Ok(Session {
             workspace,
