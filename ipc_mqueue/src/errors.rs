@@ -4,8 +4,8 @@
 
 use std::process::ExitCode;
 
-/// `println!` that returns an error instead of panicking when stdout is closed or full. Like
-/// `println!`, it holds stdout's lock for the whole line, so lines of threads never tear.
+/// `println!` that returns an error where `println!` panics (a closed or full stdout). It holds
+/// stdout's lock for the whole line, so lines of threads never tear.
 macro_rules! say {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
@@ -14,8 +14,7 @@ macro_rules! say {
 }
 pub(crate) use say;
 
-/// A failed write to stdout, kept apart from other errors (a pipe of our own that breaks is
-/// a real error) so that `exit` can tell when the reader of stdout went away.
+/// A failed write to stdout, apart from other errors: a broken pipe of our own is a real one.
 #[derive(Debug)]
 pub struct StdoutError(pub std::io::Error);
 
@@ -33,11 +32,13 @@ pub fn stdout_closed(error: &anyhow::Error) -> bool {
     e.is_some_and(|e| e.0.kind() == std::io::ErrorKind::BrokenPipe)
 }
 
-/// What `main` returns. `{:#}` prints anyhow's chain of contexts on one line.
+/// What `main` returns. The line goes out in one write, so that lines of processes failing
+/// at once never tear; `{:#}` puts anyhow's chain of contexts on it.
 pub fn exit(result: anyhow::Result<()>) -> ExitCode {
     match result {
         Err(e) if !stdout_closed(&e) => {
-            eprintln!("{}: {e:#}", env!("CARGO_PKG_NAME"));
+            let line = format!("{}: {e:#}\n", env!("CARGO_PKG_NAME"));
+            let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
             ExitCode::FAILURE
         }
         _ => ExitCode::SUCCESS,

@@ -4,7 +4,7 @@
 //!
 //! Run: `cargo run -p ipc_mqueue -- limits_and_errors`
 //! Copy: limits_and_errors.rs queue.rs errors.rs
-//! Needs: anyhow, libc, nix (features mqueue)
+//! Needs: anyhow@1, libc@0.2, nix@0.31 (features mqueue)
 //!
 //! Man pages: mq_overview(7) (the limits in /proc/sys/fs/mqueue), mq_getattr(3).
 
@@ -21,7 +21,7 @@ pub fn main() -> std::process::ExitCode {
 }
 
 fn run() -> Result<()> {
-    let (queue, _name) = queue::create(2, 256)?;
+    let (queue, _name) = queue::create("limits_and_errors", 2, 256)?;
     say!("created: {}", attributes(&queue)?)?;
     for text in ["one", "two"] {
         mq_send(&queue, text.as_bytes(), 0).context("mq_send")?;

@@ -4,7 +4,7 @@
 //!
 //! Run: `cargo run -p ipc_mqueue -- priorities`
 //! Copy: priorities.rs queue.rs errors.rs
-//! Needs: anyhow, nix (features mqueue)
+//! Needs: anyhow@1, nix@0.31 (features mqueue)
 
 use anyhow::{Context, Result};
 use nix::mqueue::{mq_close, mq_getattr, mq_receive, mq_send};
@@ -18,7 +18,7 @@ pub fn main() -> std::process::ExitCode {
 }
 
 fn run() -> Result<()> {
-    let (queue, _name) = queue::create(10, 256)?;
+    let (queue, _name) = queue::create("priorities", 10, 256)?;
     let sends = [
         (1, "low"),
         (9, "urgent"),

@@ -3,7 +3,7 @@
 //!
 //! Run: `cargo run -p ipc_mqueue -- queue_with_child`
 //! Copy: queue_with_child.rs queue.rs fork.rs errors.rs
-//! Needs: anyhow, libc, nix (features mqueue, process, signal, time)
+//! Needs: anyhow@1, libc@0.2, nix@0.31 (features mqueue, process, signal, time)
 
 use anyhow::{Context, Result, bail};
 use nix::errno::Errno;
@@ -22,7 +22,7 @@ pub fn main() -> std::process::ExitCode {
 }
 
 fn run() -> Result<()> {
-    let (queue, name) = queue::create(10, 256)?;
+    let (queue, name) = queue::create("queue_with_child", 10, 256)?;
     say!("parent: created {name} (10 messages of 256 bytes at most) and unlinked it")?;
     let child = fork::fork(|| {
         for n in 1..=3 {
@@ -36,9 +36,10 @@ fn run() -> Result<()> {
     for _ in 0..3 {
         let len = match mq_timedreceive(&queue, &mut buf, &mut 0, &deadline) {
             Err(Errno::ETIMEDOUT) => {
-                let _ = kill(child, Signal::SIGKILL); // ends it if stuck; a dead one ignores it
+                let pid = child.pid;
+                let _ = kill(pid, Signal::SIGKILL); // ends it if stuck; a dead one ignores it
                 fork::wait(child).context("no message from the child in 10 s")?;
-                bail!("child {child} exited without sending");
+                bail!("child {pid} exited without sending");
             }
             other => other.context("mq_timedreceive")?,
         };

@@ -4,7 +4,7 @@
 //!
 //! Run: `cargo run -p ipc_mqueue -- timed_receive`
 //! Copy: timed_receive.rs queue.rs errors.rs
-//! Needs: anyhow, nix (features mqueue, time)
+//! Needs: anyhow@1, nix@0.31 (features mqueue, time)
 
 use std::time::{Duration, Instant};
 
@@ -25,7 +25,7 @@ pub fn main() -> std::process::ExitCode {
 }
 
 fn run() -> Result<()> {
-    let (queue, _name) = queue::create(10, 256)?;
+    let (queue, _name) = queue::create("timed_receive", 10, 256)?;
     let mut buf = vec![0; mq_getattr(&queue)?.msgsize().try_into()?];
     // Start the stopwatch first, so that the measured wait cannot come out shorter than WAIT.
     let start = Instant::now();

@@ -3,7 +3,7 @@
 //!
 //! Run: `cargo run -p ipc_pipe -- broken_pipe`
 //! Copy: broken_pipe.rs fork.rs errors.rs
-//! Needs: anyhow, libc, nix (features process, signal)
+//! Needs: anyhow@1, libc@0.2, nix@0.31 (features process, signal)
 //!
 //! Man pages: pipe(7), signal(7) for SIGPIPE.
 

@@ -4,7 +4,7 @@
 //!
 //! Run: `cargo run -p ipc_pipe -- byte_stream`
 //! Copy: byte_stream.rs errors.rs
-//! Needs: anyhow
+//! Needs: anyhow@1
 //!
 //! Man pages: pipe(7), pipe(2).
 

@@ -5,7 +5,7 @@
 //!
 //! Run: `cargo run -p ipc_pipe -- framed_messages`
 //! Copy: framed_messages.rs fork.rs errors.rs
-//! Needs: anyhow, libc, nix (features process, signal)
+//! Needs: anyhow@1, libc@0.2, nix@0.31 (features process, signal)
 //!
 //! Man pages: pipe(7), pipe(2), fork(2).
 

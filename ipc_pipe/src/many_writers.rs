@@ -4,8 +4,7 @@
 //!
 //! Run: `cargo run -p ipc_pipe -- many_writers`
 //! Copy: many_writers.rs fork.rs errors.rs
-//! Needs: anyhow, libc, nix (features process, signal)
-//!
+//! Needs: anyhow@1, libc@0.2, nix@0.31 (features process, signal)
 //! Man pages: pipe(7) for PIPE_BUF and atomic writes.
 
 use std::io::{BufRead, BufReader, Write};
@@ -40,8 +39,7 @@ fn run() -> Result<()> {
                     .context("writing the pipe")?;
                 ensure!(
                     written == record.len(),
-                    "short write: {written} of {}",
-                    record.len()
+                    "short write: {written} bytes of a record"
                 );
             }
             Ok(())
@@ -56,7 +54,7 @@ fn run() -> Result<()> {
         records.push(line);
     }
     // Reap and check every writer before trusting what they wrote.
-    for &child in &children {
+    for child in children {
         fork::wait(child)?;
     }
     // Every record whole and exactly once; the order between writers is the scheduler's.
@@ -67,14 +65,10 @@ fn run() -> Result<()> {
     expected.sort();
     ensure!(
         records == expected,
-        "{} records differ from the {} sent",
-        records.len(),
-        expected.len()
+        "the records received differ from those sent"
     );
-    say!(
-        "reader: EOF; all {} records arrived whole, each once",
-        records.len()
-    )?;
+    let count = records.len();
+    say!("reader: EOF; all {count} records arrived whole, each once")?;
     say!("parent: all {WRITERS} writers exited with 0")?;
     Ok(())
 }

@@ -4,7 +4,7 @@
 //!
 //! Run: `cargo run -p ipc_pipe -- socketpair`
 //! Copy: socketpair.rs fork.rs errors.rs
-//! Needs: anyhow, libc, nix (features process, signal)
+//! Needs: anyhow@1, libc@0.2, nix@0.31 (features process, signal)
 //!
 //! Man pages: socketpair(2), unix(7), shutdown(2).
 

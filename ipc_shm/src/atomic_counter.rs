@@ -3,7 +3,7 @@
 //!
 //! Run: `cargo run -p ipc_shm -- atomic_counter`
 //! Copy: atomic_counter.rs shm.rs fork.rs errors.rs
-//! Needs: anyhow, libc, memmap2, nix (features fs, mman, process, signal)
+//! Needs: anyhow@1, libc@0.2, memmap2@0.9, nix@0.31 (features fs, mman, process, signal)
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -21,16 +21,13 @@ pub fn main() -> std::process::ExitCode {
 }
 
 fn run() -> Result<()> {
-    let (mut map, _name) = shm::create(size_of::<AtomicU64>())?;
-    // Safety: `from_ptr` needs an aligned pointer, valid for as long as the reference lives,
-    // and accessed only atomically meanwhile. The mapping starts on a page boundary and holds
-    // 8 bytes; it lives until the end of `run`, like `counter`; and both processes reach the
-    // bytes through `counter` alone (zero bytes are a valid AtomicU64).
+    let (mut map, _name) = shm::create("atomic_counter", size_of::<AtomicU64>())?;
+    // Safety: the mapping is page-aligned, 8 zero bytes (a valid AtomicU64), lives as long as
+    // `counter`, and both processes reach it through `counter` alone, atomically.
     let counter = unsafe { AtomicU64::from_ptr(map.as_mut_ptr().cast()) };
-    // Across processes this works because Linux maps both processes' pages onto the same
-    // memory and x86_64's lock-free atomic instructions act on that memory. Rust's memory
-    // model speaks only of threads, so this rests on the platform (C++ calls such atomics
-    // address-free), not on a language guarantee.
+    // Rust's memory model speaks of threads only: across processes this rests on the platform.
+    // Both processes' pages are the same memory, and x86_64's lock-free atomic instructions
+    // act on memory (C++ calls such atomics address-free).
     let child = fork::fork(|| {
         for _ in 0..ADDS {
             counter.fetch_add(1, Ordering::Relaxed);
@@ -42,6 +39,7 @@ fn run() -> Result<()> {
     }
     fork::wait(child)?;
     let total = counter.load(Ordering::Relaxed);
-    say!("parent: child exited with 0; each process added 1 {ADDS} times; counter = {total}")?;
-    Ok(())
+    Ok(say!(
+        "parent: child exited with 0; each process added 1 {ADDS} times; counter = {total}"
+    )?)
 }

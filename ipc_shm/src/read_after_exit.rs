@@ -5,8 +5,7 @@
 //!
 //! Run: `cargo run -p ipc_shm -- read_after_exit`
 //! Copy: read_after_exit.rs shm.rs fork.rs errors.rs
-//! Needs: anyhow, libc, memmap2, nix (features fs, mman, process, signal)
-//!
+//! Needs: anyhow@1, libc@0.2, memmap2@0.9, nix@0.31 (features fs, mman, process, signal)
 //! Man pages: shm_overview(7), shm_open(3), mmap(2).
 
 use anyhow::{Context, Result, ensure};
@@ -25,7 +24,7 @@ pub fn main() -> std::process::ExitCode {
 }
 
 fn run() -> Result<()> {
-    let (mut map, name) = shm::create(3 * SLOT)?;
+    let (mut map, name) = shm::create("read_after_exit", 3 * SLOT)?;
     say!("parent: created and unlinked {name}, {} bytes", map.len())?;
     // The closure borrows the mapping, `&mut`, and that is sound across processes here only
     // because the parent touches none of its bytes until the child has exited.

@@ -5,7 +5,7 @@
 //!
 //! Run: `cargo run -p ipc_shm -- seen_from_outside`
 //! Copy: seen_from_outside.rs shm.rs fork.rs errors.rs
-//! Needs: anyhow, libc, memmap2, nix (features fs, mman, process, signal)
+//! Needs: anyhow@1, libc@0.2, memmap2@0.9, nix@0.31 (features fs, mman, process, signal)
 
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -22,7 +22,7 @@ pub fn main() -> std::process::ExitCode {
 }
 
 fn run() -> Result<()> {
-    let (mut map, name) = shm::create(4096)?;
+    let (mut map, name) = shm::create("seen_from_outside", 4096)?;
     say!("size: the mapping is {} bytes", map.len())?;
     let path = Path::new("/dev/shm").join(name.trim_start_matches('/'));
     let state = match path.exists() {

@@ -5,8 +5,7 @@
 //!
 //! Run: `cargo run -p ipc_shm -- semaphore`
 //! Copy: semaphore.rs fork.rs errors.rs
-//! Needs: anyhow, libc, nix (features mman, process, signal, time)
-//!
+//! Needs: anyhow@1, libc@0.2, nix@0.31 (features mman, process, signal, time)
 //! Man pages: sem_overview(7), sem_init(3), sem_timedwait(3), mmap(2).
 
 use anyhow::{Context, Result, bail};
@@ -34,15 +33,17 @@ pub fn main() -> std::process::ExitCode {
 }
 
 fn run() -> Result<()> {
-    let size = size_of::<Handoff>().try_into()?;
+    let size = size_of::<Handoff>()
+        .try_into()
+        .expect("a Handoff is not 0 bytes");
     let rw = ProtFlags::PROT_READ | ProtFlags::PROT_WRITE;
     // Safety: a new mapping overlaps no Rust object. It is never unmapped, so every pointer
     // into it below stays valid; its pages start zeroed, a valid value for every field.
     let map = unsafe { mmap_anonymous(None, size, rw, MapFlags::MAP_SHARED) };
     let h = map.context("mmap")?.as_ptr().cast::<Handoff>();
     // Safety: `h` points to a live, aligned Handoff; `&raw mut` makes no reference.
-    let (ready, ack) = unsafe { (&raw mut (*h).ready, &raw mut (*h).ack) };
-    let value = unsafe { &raw mut (*h).value };
+    let (ready, ack, value) =
+        unsafe { (&raw mut (*h).ready, &raw mut (*h).ack, &raw mut (*h).value) };
     for sem in [ready, ack] {
         // Safety: no other process exists yet to use it; pshared = 1 makes it work in every
         // process that maps this memory.
@@ -62,14 +63,16 @@ fn run() -> Result<()> {
     })?;
     // A plain sem_wait would wait for ever for a child that died first: wait with a deadline
     // (absolute, CLOCK_REALTIME), then find out what became of the child.
-    let deadline = clock_gettime(ClockId::CLOCK_REALTIME)? + TimeSpec::new(10, 0);
+    let now = clock_gettime(ClockId::CLOCK_REALTIME).context("clock_gettime")?;
+    let deadline = now + TimeSpec::new(10, 0);
     while let Err(e) = Errno::result(unsafe { libc::sem_timedwait(ready, deadline.as_ref()) }) {
         match e {
             Errno::EINTR => continue,
             Errno::ETIMEDOUT => {
-                let _ = kill(child, Signal::SIGKILL); // ends it if stuck; a dead one ignores it
+                let pid = child.pid;
+                let _ = kill(pid, Signal::SIGKILL); // ends it if stuck; a dead one ignores it
                 fork::wait(child).context("the child never posted")?;
-                bail!("child {child} exited without posting");
+                bail!("child {pid} exited without posting");
             }
             e => return Err(e).context("sem_timedwait"),
         }
@@ -80,10 +83,7 @@ fn run() -> Result<()> {
     say!("parent: woke up on the semaphore, read {result}; the child is still running")?;
     Errno::result(unsafe { libc::sem_post(ack) }).context("sem_post")?;
     fork::wait(child)?;
+    // No sem_destroy: it matters only for memory that is used again, and this is not.
     say!("parent: child exited with 0")?;
-    for sem in [ready, ack] {
-        // Safety: nobody waits on it any more: the child has exited, and the parent is done.
-        Errno::result(unsafe { libc::sem_destroy(sem) }).context("sem_destroy")?;
-    }
     Ok(())
 }

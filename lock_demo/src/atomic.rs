@@ -4,7 +4,7 @@
 //!
 //! Run: `cargo run -p lock_demo -- atomic`
 //! Copy: atomic.rs errors.rs
-//! Needs: anyhow
+//! Needs: anyhow@1
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread;

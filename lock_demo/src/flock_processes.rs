@@ -4,7 +4,7 @@
 //!
 //! Run: `cargo run -p lock_demo -- flock_processes`
 //! Copy: flock_processes.rs fork.rs errors.rs
-//! Needs: anyhow, libc, nix (features process, signal), tempfile
+//! Needs: anyhow@1, libc@0.2, nix@0.31 (features process, signal), tempfile@3
 //!
 //! Man pages: flock(2) (a lock belongs to the open file description).
 
@@ -32,9 +32,8 @@ fn run() -> Result<()> {
     let lock_file = tempfile::Builder::new().prefix("lock_demo-").tempfile();
     let lock_file = lock_file.context("creating the lock file")?;
     // The count: 8 bytes at offset 0, read and written with pread/pwrite (no shared offset).
-    lock_file
-        .as_file()
-        .write_all_at(&0u64.to_le_bytes(), 0)
+    let file = lock_file.as_file();
+    file.write_all_at(&0u64.to_le_bytes(), 0)
         .context("writing the count")?;
     let mut children = Vec::new();
     for _ in 0..WORKERS {
@@ -45,9 +44,7 @@ fn run() -> Result<()> {
         fork::wait(child)?;
     }
     let mut count = [0; 8];
-    lock_file
-        .as_file()
-        .read_exact_at(&mut count, 0)
+    file.read_exact_at(&mut count, 0)
         .context("reading the count")?;
     let total = u64::from_le_bytes(count);
     say!("{WORKERS} processes x {ADDS} locked increments: the file holds {total}")?;

@@ -4,7 +4,7 @@
 //!
 //! Run: `cargo run -p lock_demo -- inherited_lock`
 //! Copy: inherited_lock.rs fork.rs errors.rs
-//! Needs: anyhow, libc, nix (features process, signal), tempfile
+//! Needs: anyhow@1, libc@0.2, nix@0.31 (features process, signal), tempfile@3
 //!
 //! Man pages: flock(2), open(2) (what an open file description is).
 

@@ -3,7 +3,7 @@
 //!
 //! Run: `cargo run -p lock_demo -- mutex`
 //! Copy: mutex.rs errors.rs
-//! Needs: anyhow
+//! Needs: anyhow@1
 
 use std::sync::{Arc, Mutex};
 use std::thread;

@@ -4,7 +4,7 @@
 //!
 //! Run: `cargo run -p lock_demo -- try_lock`
 //! Copy: try_lock.rs fork.rs errors.rs
-//! Needs: anyhow, libc, nix (features process, signal), tempfile
+//! Needs: anyhow@1, libc@0.2, nix@0.31 (features process, signal), tempfile@3
 
 use std::fs::{File, TryLockError};
 use std::io::{Read, Write};
@@ -48,8 +48,9 @@ fn run() -> Result<()> {
     })?;
     // EOF instead of the child's byte means it ended early: its exit status says why.
     if parent_end.read_exact(&mut [0]).is_err() {
+        let pid = child.pid;
         fork::wait(child)?;
-        bail!("child {child} exited without trying the lock");
+        bail!("child {pid} exited without trying the lock");
     }
     holder.unlock().context("unlocking")?;
     say!("parent: released the lock")?;

@@ -4,7 +4,7 @@
 //!
 //! Run: `cargo run -p process_basic -- exit_statuses`
 //! Copy: exit_statuses.rs fork.rs errors.rs
-//! Needs: anyhow, libc, nix (features process, signal)
+//! Needs: anyhow@1, libc@0.2, nix@0.31 (features process, signal)
 //!
 //! Man pages: waitpid(2), wait(2) for the status macros, kill(2).
 
@@ -25,11 +25,12 @@ pub fn main() -> std::process::ExitCode {
 fn run() -> Result<()> {
     // The usual end: the work returned Ok, so the child exited with 0 (fork.rs).
     let worker = fork::fork(|| Ok(()))?;
+    let worker_pid = worker.pid;
     fork::wait(worker)?;
-    say!("parent: {worker} exited with 0 (its work returned Ok)")?;
+    say!("parent: {worker_pid} exited with 0 (its work returned Ok)")?;
     // A child that ends at once with status 3: Python's `os._exit(3)`.
     // Safety: _exit runs nothing of the parent's (see fork.rs), and there is nothing to flush.
-    let quitter = fork::fork(|| unsafe { libc::_exit(3) })?;
+    let quitter = fork::fork(|| unsafe { libc::_exit(3) })?.pid;
     match waitpid(quitter, None).with_context(|| format!("waitpid {quitter}"))? {
         WaitStatus::Exited(_, 3) => say!("parent: {quitter} exited with 3")?,
         other => bail!("expected exit code 3, got {other:?}"),
@@ -40,7 +41,8 @@ fn run() -> Result<()> {
         loop {
             pause();
         }
-    })?;
+    })?
+    .pid;
     // WNOHANG asks without blocking. The sleeper cannot have ended on its own.
     match waitpid(sleeper, Some(WaitPidFlag::WNOHANG)).context("waitpid WNOHANG")? {
         WaitStatus::StillAlive => say!("parent: {sleeper} is still alive (waitpid with WNOHANG)")?,

@@ -4,11 +4,11 @@
 //!
 //! Run: `cargo run -p process_basic -- fork_and_wait`
 //! Copy: fork_and_wait.rs errors.rs
-//! Needs: anyhow, libc, nix (features process, signal)
+//! Needs: anyhow@1, libc@0.2, nix@0.31 (features process, signal)
 //!
 //! Man pages: fork(2), waitpid(2), prctl(2) for PR_SET_PDEATHSIG, _exit(2).
 
-use std::io::Write as _;
+use std::io::{Read as _, Write as _};
 
 use anyhow::{Context, Result, bail};
 use nix::sys::signal::Signal;
@@ -26,17 +26,20 @@ fn run() -> Result<()> {
     let me = getpid();
     // 1. Flush: a line still in stdout's buffer would be copied into the child, printed twice.
     std::io::stdout().flush().map_err(errors::StdoutError)?;
+    // 2. A pipe on which the child reports how its work failed. Its exit status cannot say
+    // it: any code the helper chose for "stdout failed" the work could also exit with.
+    let (mut report, mut reporter) = std::io::pipe().context("pipe for the child's report")?;
     // Safety: fork is sound only while the process has one thread, as this one has: the child
     // gets a copy of the forking thread alone, so a lock another thread held (the allocator's,
     // stdout's) would stay locked in the child for ever.
     let child = match unsafe { fork() }.context("fork")? {
         ForkResult::Parent { child } => child,
         ForkResult::Child => {
-            // 2. The child never returns into `run`: that would go on with the parent's
+            // 3. The child never returns into `run`: that would go on with the parent's
             // program, destructors included. So its work runs under `catch_unwind` (a panic
             // must not unwind either) and it ends with `_exit`.
             let outcome = std::panic::catch_unwind(|| -> Result<()> {
-                // 3. Die with the parent, so no child outlives it; a parent that died before
+                // 4. Die with the parent, so no child outlives it; a parent that died before
                 // this call sends no signal, hence the check after it.
                 nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).context("prctl")?;
                 if getppid() != me {
@@ -45,17 +48,14 @@ fn run() -> Result<()> {
                 say!("child: my pid is {}, my parent is {}", getpid(), getppid())?;
                 Ok(())
             });
-            // 4. A failed stdout (`| head`, a full disk) is left to the parent to report, once:
-            // the child exits with 128 + the errno, printing nothing.
+            // 5. A failure is the parent's to report, once: the child writes it into the pipe,
+            // one write of under 4 KiB that cannot block or tear, and prints nothing.
             let code = match outcome {
                 Ok(Ok(())) => 0,
-                Ok(Err(e)) => match e.downcast_ref::<errors::StdoutError>() {
-                    Some(errors::StdoutError(io)) => 128 + io.raw_os_error().unwrap_or(libc::EIO),
-                    None => {
-                        eprintln!("process_basic: child: {e:#}");
-                        1
-                    }
-                },
+                Ok(Err(e)) => {
+                    let _ = write!(reporter, "{e:#}");
+                    1
+                }
                 Err(_) => 101, // a panic; the panic hook has printed it
             };
             let _ = std::io::stdout().flush();
@@ -64,15 +64,20 @@ fn run() -> Result<()> {
             unsafe { libc::_exit(code) }
         }
     };
-    // 5. Reap the child (until then it is a zombie) and check its status before trusting
+    drop(reporter); // the child's copy is the only one left: its exit ends the pipe
+    // 6. Reap the child (until then it is a zombie) and check its status before trusting
     // anything it did. Waiting first also orders the output, with no sleep.
-    match waitpid(child, None).with_context(|| format!("waitpid {child}"))? {
+    let status = waitpid(child, None).with_context(|| format!("waitpid {child}"))?;
+    let mut why = String::new();
+    report
+        .read_to_string(&mut why)
+        .context("reading the child's report")?;
+    match status {
         WaitStatus::Exited(_, 0) => {}
-        WaitStatus::Exited(_, code) if code > 128 => {
-            let failed = std::io::Error::from_raw_os_error(code - 128);
-            Err(errors::StdoutError(failed))?
-        }
-        other => bail!("child {child} failed: {other:?}"),
+        WaitStatus::Exited(_, 1) if !why.is_empty() => bail!("child {child}: {why}"),
+        WaitStatus::Exited(_, code) => bail!("child {child} exited with status {code}"),
+        WaitStatus::Signaled(_, signal, _) => bail!("child {child} was killed by {signal}"),
+        _ => bail!("child {child}: waitpid without options answers only exits and deaths"),
     }
     say!("parent: my pid is {me}, my child is {child}")?;
     say!("parent: reaped {child}, it exited with 0")?;

@@ -5,7 +5,7 @@
 //!
 //! Run: `cargo run -p process_basic -- spawn_worker`
 //! Copy: spawn_worker.rs errors.rs
-//! Needs: anyhow, nix (features process, signal)
+//! Needs: anyhow@1, nix@0.31 (features process, signal)
 //!
 //! Man pages: execve(2), prctl(2) for PR_SET_PDEATHSIG.
 

@@ -4,7 +4,7 @@
 //!
 //! Run: `cargo run -p process_basic -- worker_processes`
 //! Copy: worker_processes.rs fork.rs errors.rs
-//! Needs: anyhow, libc, nix (features process, signal)
+//! Needs: anyhow@1, libc@0.2, nix@0.31 (features process, signal)
 
 use anyhow::Result;
 use nix::unistd::{getpid, getppid};
@@ -31,11 +31,13 @@ fn run() -> Result<()> {
     }
     // The workers run at once and print in any order. Reaping them all before printing keeps
     // the parent's lines after theirs.
-    for &child in &children {
+    let mut reaped = Vec::new();
+    for child in children {
+        reaped.push(child.pid);
         fork::wait(child)?;
     }
-    for (index, child) in children.iter().enumerate() {
-        say!("parent: worker {index} (pid {child}) exited with 0")?;
+    for (index, pid) in reaped.iter().enumerate() {
+        say!("parent: worker {index} (pid {pid}) exited with 0")?;
     }
     Ok(())
 }

@@ -3,7 +3,7 @@
 //!
 //! Run: `cargo run -p thread_basic -- channel_queue`
 //! Copy: channel_queue.rs errors.rs
-//! Needs: anyhow
+//! Needs: anyhow@1
 
 use std::sync::mpsc::{self, TrySendError};
 use std::thread;

@@ -3,7 +3,7 @@
 //!
 //! Run: `cargo run -p thread_basic -- detached_thread`
 //! Copy: detached_thread.rs errors.rs
-//! Needs: anyhow
+//! Needs: anyhow@1
 //!
 //! Man pages: pthread_detach(3).
 

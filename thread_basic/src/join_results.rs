@@ -3,7 +3,7 @@
 //!
 //! Run: `cargo run -p thread_basic -- join_results`
 //! Copy: join_results.rs errors.rs
-//! Needs: anyhow
+//! Needs: anyhow@1
 
 use std::thread;
 

@@ -4,7 +4,7 @@
 //!
 //! Run: `cargo run -p thread_basic -- scoped_threads`
 //! Copy: scoped_threads.rs errors.rs
-//! Needs: anyhow
+//! Needs: anyhow@1
 
 use std::thread;
 

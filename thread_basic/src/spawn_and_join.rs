@@ -3,7 +3,7 @@
 //!
 //! Run: `cargo run -p thread_basic -- spawn_and_join`
 //! Copy: spawn_and_join.rs errors.rs
-//! Needs: anyhow
+//! Needs: anyhow@1
 //!
 //! Man pages: pthread_create(3), pthread_join(3).
 

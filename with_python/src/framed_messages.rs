@@ -5,7 +5,7 @@
 //!
 //! Run: `cargo run -p with_python -- framed_messages`
 //! Copy: framed_messages.rs python.rs errors.rs framed_child.py
-//! Needs: anyhow, nix (features signal)
+//! Needs: anyhow@1, nix@0.31 (features signal)
 
 use std::io::{self, Read, Write};
 use std::os::unix::net::UnixStream;

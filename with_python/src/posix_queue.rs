@@ -4,7 +4,7 @@
 //!
 //! Run: `cargo run -p with_python -- posix_queue` (Python needs `pip install posix_ipc==1.3.2`)
 //! Copy: posix_queue.rs python.rs errors.rs posix_queue.py
-//! Needs: anyhow, nix (features mqueue, signal, time)
+//! Needs: anyhow@1, nix@0.31 (features mqueue, signal, time)
 
 use std::io::{BufRead, BufReader};
 use std::os::unix::net::UnixStream;

@@ -4,7 +4,7 @@
 //!
 //! Run: `cargo run -p with_python -- python_parent`
 //! Copy: python_parent.rs python.rs errors.rs python_parent.py
-//! Needs: anyhow, nix (features signal)
+//! Needs: anyhow@1, nix@0.31 (features signal)
 
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::os::unix::net::UnixStream;

@@ -5,7 +5,7 @@
 //!
 //! Run: `cargo run -p with_python -- shm_from_python`
 //! Copy: shm_from_python.rs python.rs errors.rs shm_create.py
-//! Needs: anyhow, memmap2, nix (features fs, mman, signal)
+//! Needs: anyhow@1, memmap2@0.9, nix@0.31 (features fs, mman, signal)
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Write};

@@ -45,8 +45,9 @@ fn run() -> Result<()> {
 /// The error `wait` gives for the child that `work` describes.
 fn failure_of(work: impl FnOnce() -> Result<()>) -> Result<anyhow::Error> {
     let child = fork::fork(work)?;
+    let pid = child.pid;
     match fork::wait(child) {
-        Ok(()) => bail!("child {child} should have failed, but exited with 0"),
+        Ok(()) => bail!("child {pid} should have failed, but exited with 0"),
         Err(e) => Ok(e),
     }
 }
@@ -71,9 +72,13 @@ fn cases(dir: &Path) -> Result<()> {
         "the child's unwinding removed the parent's file"
     );
 
-    // An error: exit status 1 after the child printed it, and the parent's state intact.
-    let e = failure_of(|| bail!("failing on purpose (this message is expected)"))?;
-    ensure!(e.to_string().contains("status 1"), "a failing child: {e:#}");
+    // An error: the child's own words reach the parent, to be printed once, by the parent;
+    // and the parent's state is intact.
+    let e = failure_of(|| bail!("failing on purpose"))?;
+    ensure!(
+        e.to_string().ends_with(": failing on purpose") && e.to_string().starts_with("child "),
+        "a failing child: {e:#}"
+    );
     ensure!(
         !stdout_closed(&e),
         "a failing child is not a closed stdout: {e:#}"
@@ -98,6 +103,35 @@ fn cases(dir: &Path) -> Result<()> {
         !stdout_closed(&e),
         "a full stdout is not a closed one: {e:#}"
     );
+
+    // A child that ends itself with a status above 128 is not a stdout error, nor a success.
+    for status in [137, 160] {
+        // Safety: _exit takes no pointer and runs nothing of the parent's.
+        let e = failure_of(|| unsafe { libc::_exit(status) })?;
+        ensure!(
+            e.to_string()
+                .ends_with(&format!("exited with status {status}"))
+                && e.downcast_ref::<StdoutError>().is_none(),
+            "a child that exited with {status}: {e:#}"
+        );
+    }
+
+    // A second thread makes fork unsound: the helper refuses, naming the count.
+    let (stop, stopped) = std::sync::mpsc::channel::<()>();
+    let thread = std::thread::spawn(move || stopped.recv());
+    let refused = fork::fork(|| Ok(()));
+    stop.send(()).context("stopping the thread")?;
+    let _ = thread.join();
+    match refused {
+        Ok(child) => {
+            fork::wait(child)?;
+            bail!("fork with two threads was allowed");
+        }
+        Err(e) => ensure!(
+            e.to_string().contains("2 threads"),
+            "fork with two threads: {e:#}"
+        ),
+    }
 
     // A clean exit; and the parent drops the work unrun.
     let ran = Cell::new(false);

@@ -531,11 +531,11 @@ fn copy_steps(recipe: &Recipe) -> String {
         steps.push_str(&format!(" and {} beside it, unchanged", helpers.join(", ")));
     }
     steps.push_str(".\n");
-    let plain: Vec<&str> = recipe
+    let plain: Vec<String> = recipe
         .needs
         .iter()
         .filter(|n| n.features.is_empty())
-        .map(|n| n.krate.as_str())
+        .map(|n| format!("{}@{}", n.krate, n.version))
         .collect();
     let mut adds = Vec::new();
     if !plain.is_empty() {
@@ -543,8 +543,9 @@ fn copy_steps(recipe: &Recipe) -> String {
     }
     for need in recipe.needs.iter().filter(|n| !n.features.is_empty()) {
         adds.push(format!(
-            "`cargo add {} --features {}`",
+            "`cargo add {}@{} --features {}`",
             need.krate,
+            need.version,
             need.features.join(",")
         ));
     }

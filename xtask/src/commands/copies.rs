@@ -1,9 +1,9 @@
 //! `cargo xtask copies`: does for every recipe what its header tells a user to do, and proves
-//! the result. A fresh crate (what `cargo new` makes, named like the example, so that its
-//! output names match the golden file) gets the files of the `Copy:` line, unchanged, the
-//! recipe's own as `src/main.rs`; its `Cargo.toml` gets the crates of the `Needs:` line, at
-//! the versions of this workspace's `Cargo.lock`, with the features named there and no
-//! other. It must build with warnings denied, and its run must match the recipe's golden
+//! the result. A fresh crate (what `cargo new myprog` makes, named as the README tells a user
+//! to name it) gets the files of the `Copy:` line, unchanged, the recipe's own as
+//! `src/main.rs`; its `Cargo.toml` gets the crates of the `Needs:` line, at the versions of
+//! this workspace's `Cargo.lock` (which must satisfy the `@VERSION` the line names, the one a
+//! user's `cargo add` asks for), with the features named there and no other. It must build with warnings denied, and its run must match the recipe's golden
 //! files, judged as verify judges a plain run.
 //!
 //! The crates live under `target/copies/` (rewritten on every run, so nothing is left in the
@@ -26,6 +26,10 @@ use crate::project::workspace::{Diagnostics, Example, Workspace, cargo_build, sh
 use crate::runs::conditions::Condition;
 use crate::runs::execute::{Job, run_all};
 use crate::runs::session::python_for;
+
+/// What every copy is called: what the README's `cargo new` names it, not the example's name,
+/// so that an output which names its own program cannot match by accident.
+const COPY_NAME: &str = "myprog";
 
 /// Lines of the compiler's first error shown for a copy that does not build.
 const ERROR_LINES: usize = 12;
@@ -135,8 +139,7 @@ fn manifest(
     versions: &HashMap<String, cargo_metadata::semver::Version>,
 ) -> Result<String> {
     let mut text = format!(
-        "[package]\nname = \"{}\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[dependencies]\n",
-        example.package
+        "[package]\nname = \"{COPY_NAME}\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\n[dependencies]\n"
     );
     for need in &example.recipe.needs {
         let Some(version) = versions.get(&need.krate) else {
@@ -148,6 +151,24 @@ fn manifest(
                 example.package
             );
         };
+        let wanted =
+            cargo_metadata::semver::VersionReq::parse(&need.version).with_context(|| {
+                format!(
+                    "{}: `{}@{}`",
+                    shown(&example.recipe.path),
+                    need.krate,
+                    need.version
+                )
+            })?;
+        if !wanted.matches(version) {
+            bail!(
+                "{}: `Needs:` names {}@{}, but the workspace's Cargo.lock proves {version}: \
+                 name the version proven",
+                shown(&example.recipe.path),
+                need.krate,
+                need.version
+            );
+        }
         let features: Vec<String> = need.features.iter().map(|f| format!("\"{f}\"")).collect();
         if features.is_empty() {
             writeln!(text, "{} = \"{version}\"", need.krate)?;
@@ -229,14 +250,13 @@ fn build(example: &Example, dir: &Path, base: &Path) -> Result<Result<PathBuf, S
             needs_line(example)
         )));
     }
-    let Some(binary) = built.binaries.get(&example.package) else {
+    let Some(binary) = built.binaries.get(COPY_NAME) else {
         bail!(
-            "the copy of {} built no binary named {}",
-            example.name,
-            example.package
+            "the copy of {} built no binary named {COPY_NAME}",
+            example.name
         );
     };
-    // Every copy's binary has the example's name: keep this one before the next overwrites it.
+    // Every copy's binary has the same name: keep this one before the next overwrites it.
     let kept = base.join("bin").join(example.name.replace('/', "-"));
     fs::create_dir_all(kept.parent().expect("a file in bin/"))?;
     fs::copy(binary, &kept).with_context(|| format!("cannot copy {}", shown(binary)))?;
@@ -249,8 +269,13 @@ fn needs_line(example: &Example) -> String {
         .needs
         .iter()
         .map(|n| match n.features.as_slice() {
-            [] => n.krate.clone(),
-            features => format!("{} (features {})", n.krate, features.join(", ")),
+            [] => format!("{}@{}", n.krate, n.version),
+            features => format!(
+                "{}@{} (features {})",
+                n.krate,
+                n.version,
+                features.join(", ")
+            ),
         })
         .collect();
     needs.join(", ")
@@ -287,25 +312,32 @@ mod tests {
     #[test]
     fn the_manifest_says_what_the_needs_line_says() {
         let text = manifest(
-            &example("anyhow, nix (features mman, process)"),
+            &example("anyhow@1, nix@0.31 (features mman, process)"),
             &versions(),
         );
         let text = text.unwrap();
-        assert!(text.contains("name = \"ipc_shm\"\n"), "{text}");
+        assert!(text.contains("name = \"myprog\"\n"), "{text}");
         assert!(text.contains("\nanyhow = \"1.0.104\"\n"), "{text}");
         assert!(
             text.contains("\nnix = { version = \"0.31.3\", features = [\"mman\", \"process\"] }\n"),
             "{text}"
         );
         assert_eq!(
-            needs_line(&example("anyhow, nix (features mman)")),
-            "anyhow, nix (features mman)"
+            needs_line(&example("anyhow@1, nix@0.31 (features mman)")),
+            "anyhow@1, nix@0.31 (features mman)"
         );
     }
 
     #[test]
     fn a_need_outside_the_lock_is_an_error() {
-        let e = manifest(&example("anyhow, libcc"), &versions()).unwrap_err();
+        let e = manifest(&example("anyhow@1, libcc@0.2"), &versions()).unwrap_err();
         assert!(e.to_string().contains("libcc"), "{e}");
+    }
+
+    #[test]
+    fn a_version_the_lock_does_not_prove_is_an_error() {
+        let e = manifest(&example("anyhow@1, nix@0.32"), &versions()).unwrap_err();
+        assert!(e.to_string().contains("proves 0.31.3"), "{e}");
+        assert!(manifest(&example("anyhow@1.0, nix@0.31"), &versions()).is_ok());
     }
 }

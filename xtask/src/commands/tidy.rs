@@ -417,7 +417,7 @@ mod tests {
         let write = |name: &str, text: &str| fs::write(dir.path().join(name), text).unwrap();
         write(
             "r.rs",
-            "//! Copy: r.rs errors.rs gone.rs\n//! Needs: anyhow\nmod errors;\nmod fork;\n",
+            "//! Copy: r.rs errors.rs gone.rs\n//! Needs: anyhow@1\nmod errors;\nmod fork;\n",
         );
         write("errors.rs", "a\nb\nc\n");
         let path = dir.path().join("r.rs");

@@ -3,11 +3,12 @@
 //!
 //! ```text
 //! //! Copy: semaphore.rs fork.rs errors.rs
-//! //! Needs: anyhow, libc, nix (features mman, process, signal, time)
+//! //! Needs: anyhow@1, libc@0.2, nix@0.31 (features mman, process, signal, time)
 //! ```
 //!
 //! `Copy:` names the recipe's own file first, then the helpers beside it; `Needs:` names the
-//! crates it depends on, each with the features it needs. A file of `src/` with a `Copy:`
+//! crates it depends on, each with the version proven (what `cargo add CRATE@VERSION` takes)
+//! and the features it needs. A file of `src/` with a `Copy:`
 //! line is a recipe; a file without one is a helper or the crate's `main.rs`.
 
 use std::fs;
@@ -22,6 +23,8 @@ const NEEDS: &str = "//! Needs:";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Need {
     pub krate: String,
+    /// The version requirement proven, as `cargo add` takes it after the `@`: `0.31`.
+    pub version: String,
     pub features: Vec<String>,
 }
 
@@ -103,9 +106,16 @@ fn parse_needs(text: &str) -> Result<Vec<Need>> {
     let mut rest = text.trim();
     while !rest.is_empty() {
         let end = rest.find([',', '(']).unwrap_or(rest.len());
-        let krate = rest[..end].trim().to_string();
+        let named = rest[..end].trim();
+        let Some((krate, version)) = named.split_once('@') else {
+            bail!("`{named}` names no version: write `{named}@MAJOR`, as proven (`nix@0.31`)");
+        };
+        let (krate, version) = (krate.to_string(), version.to_string());
         if krate.is_empty() || krate.contains(char::is_whitespace) {
             bail!("expected a crate name at `{rest}`");
+        }
+        if version.is_empty() || !version.chars().all(|c| c.is_ascii_digit() || c == '.') {
+            bail!("`{named}`: a version is digits and dots, as in `nix@0.31`");
         }
         rest = &rest[end..];
         let mut features = Vec::new();
@@ -121,7 +131,11 @@ fn parse_needs(text: &str) -> Result<Vec<Need>> {
             }
             rest = &inner[close + 1..];
         }
-        needs.push(Need { krate, features });
+        needs.push(Need {
+            krate,
+            version,
+            features,
+        });
         rest = rest.trim_start();
         match rest.strip_prefix(',') {
             Some(after) => rest = after.trim_start(),
@@ -143,16 +157,17 @@ mod tests {
     #[test]
     fn a_header_gives_files_and_needs() {
         let text = "//! What it shows.\n//!\n//! Copy: semaphore.rs fork.rs errors.rs\n\
-                    //! Needs: anyhow, nix (features mman, process), tempfile\n\nfn main() {}\n";
+                    //! Needs: anyhow@1, nix@0.31 (features mman, process), tempfile@3\n\nfn main() {}\n";
         let found = recipe(text).unwrap().unwrap();
         assert_eq!(found.name, "semaphore");
         assert_eq!(found.copy, ["semaphore.rs", "fork.rs", "errors.rs"]);
-        let needs: Vec<(&str, Vec<&str>)> = found
+        let needs: Vec<(&str, &str, Vec<&str>)> = found
             .needs
             .iter()
             .map(|n| {
                 (
                     n.krate.as_str(),
+                    n.version.as_str(),
                     n.features.iter().map(String::as_str).collect(),
                 )
             })
@@ -160,9 +175,9 @@ mod tests {
         assert_eq!(
             needs,
             [
-                ("anyhow", vec![]),
-                ("nix", vec!["mman", "process"]),
-                ("tempfile", vec![])
+                ("anyhow", "1", vec![]),
+                ("nix", "0.31", vec!["mman", "process"]),
+                ("tempfile", "3", vec![])
             ]
         );
     }
@@ -181,7 +196,7 @@ mod tests {
     fn malformed_headers_are_errors() {
         let no_needs = recipe("//! Copy: semaphore.rs\n").unwrap_err();
         assert!(no_needs.to_string().contains("no `Needs:`"), "{no_needs}");
-        let wrong_first = recipe("//! Copy: fork.rs semaphore.rs\n//! Needs: anyhow\n");
+        let wrong_first = recipe("//! Copy: fork.rs semaphore.rs\n//! Needs: anyhow@1\n");
         assert!(format!("{:#}", wrong_first.unwrap_err()).contains("first"));
         for needs in [
             "nix (features a",
@@ -189,6 +204,9 @@ mod tests {
             "nix libc",
             "anyhow,, libc",
             "nix (features a,)",
+            "anyhow, nix@0.31",
+            "anyhow@, nix@0.31",
+            "anyhow@latest",
         ] {
             let text = format!("//! Copy: semaphore.rs\n//! Needs: {needs}\n");
             assert!(recipe(&text).is_err(), "accepted `{needs}`");
