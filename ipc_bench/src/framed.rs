@@ -36,9 +36,7 @@ impl Side {
     /// The command that runs this side as the worker.
     fn worker_argv(self) -> io::Result<Vec<String>> {
         Ok(match self {
-            Side::Python => ["python3", "-c", SCRIPT, "worker"]
-                .map(String::from)
-                .to_vec(),
+            Side::Python => ["python3", "-c", SCRIPT, "worker"].map(String::from).to_vec(),
             Side::Rust => vec![
                 std::env::current_exe()?.to_string_lossy().into_owned(),
                 WORKER_ROLE.to_string(),
@@ -81,12 +79,7 @@ fn python_driver(worker: &[String], counts: &Counts) -> crate::Result<Figures> {
         .map_err(|e| format!("cannot run python3: {e}"))?;
     if !output.status.success() {
         let said = String::from_utf8_lossy(&output.stderr);
-        return Err(format!(
-            "the Python driver failed ({}): {}",
-            output.status,
-            said.trim()
-        )
-        .into());
+        return Err(format!("the Python driver failed ({}): {}", output.status, said.trim()).into());
     }
     let mut figures = Figures::default();
     for line in String::from_utf8_lossy(&output.stdout).lines() {
@@ -253,17 +246,12 @@ impl Results {
                 };
                 let rt = |i: usize| {
                     spread(
-                        all.iter()
-                            .map(|f| f.round_trip[i].0.as_nanos() as f64)
-                            .collect(),
+                        all.iter().map(|f| f.round_trip[i].0.as_nanos() as f64).collect(),
                         crate::stats::time,
                     )
                 };
                 let st = |i: usize| {
-                    spread(
-                        all.iter().map(|f| f.stream[i]).collect(),
-                        crate::stats::rate,
-                    )
+                    spread(all.iter().map(|f| f.stream[i]).collect(), crate::stats::rate)
                 };
                 [
                     format!("{} driver, {} worker", driver.name(), worker.name()),
@@ -292,11 +280,7 @@ impl Results {
              (the worker echoes) and a stream (worker to driver), and checks every message. \
              Median of {} rounds, alternated, (lowest–highest); round trips are each round's \
              median.\n\n| {} |\n|---|---:|---:|---:|---:|\n",
-            if quick {
-                "quick (rough figures)"
-            } else {
-                "full"
-            },
+            if quick { "quick (rough figures)" } else { "full" },
             self.rounds.len(),
             Self::HEADINGS.join(" | ")
         );

@@ -168,18 +168,14 @@ fn parse(args: impl Iterator<Item = OsString>) -> std::result::Result<Option<Opt
                     .split(',')
                     .filter(|name| *name != WORKERS_PART && *name != PYTHON_PART)
                     .map(|name| {
-                        Mechanism::ALL
-                            .into_iter()
-                            .find(|m| m.id() == name)
-                            .ok_or_else(|| {
-                                let known: Vec<&str> =
-                                    Mechanism::ALL.iter().map(|m| m.id()).collect();
-                                format!(
-                                    "`--only`: nothing is called {name:?} (the names are: {}, \
+                        Mechanism::ALL.into_iter().find(|m| m.id() == name).ok_or_else(|| {
+                            let known: Vec<&str> = Mechanism::ALL.iter().map(|m| m.id()).collect();
+                            format!(
+                                "`--only`: nothing is called {name:?} (the names are: {}, \
                                  {WORKERS_PART}, {PYTHON_PART})",
-                                    known.join(", ")
-                                )
-                            })
+                                known.join(", ")
+                            )
+                        })
                     })
                     .collect::<std::result::Result<_, _>>()?;
             }
@@ -245,37 +241,19 @@ fn run(options: &Options) -> Result<()> {
     let started = Instant::now();
     let bench = Bench {
         cpus: Cpus::read()?,
-        budget: if options.quick {
-            Budget::QUICK
-        } else {
-            Budget::FULL
-        },
+        budget: if options.quick { Budget::QUICK } else { Budget::FULL },
     };
-    let effort = if options.quick {
-        workers::Effort::QUICK
-    } else {
-        workers::Effort::FULL
-    };
+    let effort = if options.quick { workers::Effort::QUICK } else { workers::Effort::FULL };
     let cells = plan(&bench.cpus, &options.mechanisms);
     let ipc_steps = if cells.is_empty() { 0 } else { cells.len() + 1 };
     let workers_steps = if options.workers { 4 } else { 0 };
     let python_rounds = if options.quick { 1 } else { 3 };
-    let python_steps = if options.python {
-        python_rounds * framed::PAIRS.len()
-    } else {
-        0
-    };
+    let python_steps = if options.python { python_rounds * framed::PAIRS.len() } else { 0 };
     let mut progress = Progress::new(ipc_steps + workers_steps + python_steps);
-    let ipc = if cells.is_empty() {
-        None
-    } else {
-        Some(run_ipc(&bench, options, cells, &mut progress)?)
-    };
-    let workers = if options.workers {
-        Some(run_workers(&bench, &effort, &mut progress)?)
-    } else {
-        None
-    };
+    let ipc =
+        if cells.is_empty() { None } else { Some(run_ipc(&bench, options, cells, &mut progress)?) };
+    let workers =
+        if options.workers { Some(run_workers(&bench, &effort, &mut progress)?) } else { None };
     let python = if options.python {
         Some(run_python(python_rounds, options.quick, &mut progress)?)
     } else {
@@ -307,10 +285,8 @@ fn run(options: &Options) -> Result<()> {
     }
     match python {
         Some(Ok(python)) => {
-            let text = format!(
-                "\nPython and Rust over a socketpair, on {machine}\n\n{}",
-                python.text()
-            );
+            let text =
+                format!("\nPython and Rust over a socketpair, on {machine}\n\n{}", python.text());
             to_stdout(write!(io::stdout(), "{text}"))?;
             fs::create_dir_all(&options.out)
                 .map_err(|e| format!("cannot create {}: {e}", options.out.display()))?;
@@ -346,15 +322,9 @@ fn run_python(
         return Ok(Err(format!("no python3 to run ({e})")));
     }
     let counts = if quick {
-        framed::Counts {
-            round_trips: 200,
-            stream: [20_000, 5_000],
-        }
+        framed::Counts { round_trips: 200, stream: [20_000, 5_000] }
     } else {
-        framed::Counts {
-            round_trips: 2_000,
-            stream: [200_000, 50_000],
-        }
+        framed::Counts { round_trips: 2_000, stream: [200_000, 50_000] }
     };
     let mut results = framed::Results { rounds: Vec::new() };
     for round in 1..=rounds {
@@ -467,12 +437,7 @@ fn run_workers(
     }
     progress.show("workers: CPU-bound job over 1 and 2 workers");
     let cpu = workers::cpu_bound(effort)?;
-    Ok(WorkersResults {
-        start,
-        memory,
-        handoff,
-        cpu,
-    })
+    Ok(WorkersResults { start, memory, handoff, cpu })
 }
 
 fn print_workers(results: &WorkersResults, machine: &str) -> io::Result<()> {
@@ -499,32 +464,21 @@ fn write_workers_files(
     let mut md = format!(
         "# Threads or processes?\n\nMachine: {machine}. Mode: {}. Produced by `cargo xtask \
          bench{}`.\n\n",
-        if quick {
-            "quick (rough figures)"
-        } else {
-            "full"
-        },
+        if quick { "quick (rough figures)" } else { "full" },
         if quick { " --quick" } else { "" }
     );
     for table in results.tables() {
         md.push_str(&table.markdown());
         md.push('\n');
     }
-    md.push_str(&format!(
-        "![Memory per idle worker]({WORKERS_CHART_FILE})\n\n"
-    ));
+    md.push_str(&format!("![Memory per idle worker]({WORKERS_CHART_FILE})\n\n"));
     md.push_str(&results.notes());
     fs::write(partial(&markdown), md)?;
     chart::memory_svg(results, machine, &partial(&chart))?;
     fs::rename(partial(&markdown), &markdown)?;
     fs::rename(partial(&chart), &chart)?;
     drop(held);
-    to_stdout(writeln!(
-        io::stdout(),
-        "wrote {} and {}",
-        markdown.display(),
-        chart.display()
-    ))?;
+    to_stdout(writeln!(io::stdout(), "wrote {} and {}", markdown.display(), chart.display()))?;
     Ok(())
 }
 
@@ -536,21 +490,13 @@ struct Bench {
 
 impl Bench {
     fn setup(&self, placement: Placement, size: usize) -> Setup<'_> {
-        Setup {
-            size,
-            cpus: &self.cpus,
-            placement,
-            budget: self.budget,
-        }
+        Setup { size, cpus: &self.cpus, placement, budget: self.budget }
     }
 
     fn references(&self) -> Result<References> {
         Ok(References {
             clock_ns: reference::clock_ns(self.budget),
-            memcpy: STREAM_SIZES
-                .iter()
-                .map(|&size| reference::memcpy(size, self.budget))
-                .collect(),
+            memcpy: STREAM_SIZES.iter().map(|&size| reference::memcpy(size, self.budget)).collect(),
             loop_alone: STREAM_SIZES
                 .iter()
                 .map(|&size| reference::loop_alone(size, self.budget))
@@ -580,10 +526,7 @@ impl Bench {
         if let Some(why) = mechanism.cannot_carry(size) {
             return Ok(Err(why));
         }
-        let spec = Spec {
-            size,
-            slots: (STREAM_BUFFER / size).clamp(4, 1024),
-        };
+        let spec = Spec { size, slots: (STREAM_BUFFER / size).clamp(4, 1024) };
         let result = with_link(mechanism, spec, Stream(self.setup(placement, size)))
             .map_err(|e| failed(Cell::Stream(mechanism, placement, size), e))?;
         Ok(Ok(result))
@@ -603,10 +546,7 @@ impl Bench {
             if first.len() == 1 { "s" } else { "" },
             if first.len() == 1 { "it" } else { "them" }
         );
-        if first
-            .iter()
-            .any(|v| matches!(v.subject, Subject::Latency(_)))
-        {
+        if first.iter().any(|v| matches!(v.subject, Subject::Latency(_))) {
             results.refs.floor = reference::floor(&self.cpus, self.budget)?;
         }
         let mut sizes: Vec<usize> = Vec::new();
@@ -660,17 +600,9 @@ fn print_report(results: &Results) -> io::Result<()> {
         out,
         "IPC benchmark on {}{}\n",
         results.machine,
-        if results.quick {
-            " (quick: rough figures)"
-        } else {
-            ""
-        }
+        if results.quick { " (quick: rough figures)" } else { "" }
     )?;
-    for table in [
-        results.latency_table(),
-        results.throughput_table(),
-        results.reference_table(),
-    ] {
+    for table in [results.latency_table(), results.throughput_table(), results.reference_table()] {
         writeln!(out, "{}", table.text())?;
     }
     write!(out, "{}", results.checks_text())?;
@@ -691,12 +623,7 @@ fn write_files(results: &Results, out: &Path) -> Result<()> {
     fs::rename(partial(&markdown), &markdown)?;
     fs::rename(partial(&chart), &chart)?;
     drop(held);
-    to_stdout(writeln!(
-        io::stdout(),
-        "\nwrote {} and {}",
-        markdown.display(),
-        chart.display()
-    ))?;
+    to_stdout(writeln!(io::stdout(), "\nwrote {} and {}", markdown.display(), chart.display()))?;
     Ok(())
 }
 
@@ -715,10 +642,7 @@ fn machine(cpus: &Cpus) -> String {
         .map(|k| k.trim().to_string())
         .unwrap_or_else(|_| "unknown".to_string());
     let n = cpus.allowed().len();
-    format!(
-        "{model}, {n} CPU{}, Linux {kernel}",
-        if n == 1 { "" } else { "s" }
-    )
+    format!("{model}, {n} CPU{}, Linux {kernel}", if n == 1 { "" } else { "s" })
 }
 
 /// "[ 3/75] pipe, round trip, 64 B, unpinned" on stderr: rewritten in place on a terminal,
@@ -731,11 +655,7 @@ struct Progress {
 
 impl Progress {
     fn new(total: usize) -> Progress {
-        Progress {
-            total,
-            done: 0,
-            terminal: io::stderr().is_terminal(),
-        }
+        Progress { total, done: 0, terminal: io::stderr().is_terminal() }
     }
 
     fn show(&mut self, what: &str) {

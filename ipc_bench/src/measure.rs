@@ -95,12 +95,7 @@ fn start_peer<'a, E: End>(
         });
     };
     drop(child);
-    Ok(Peer {
-        _watch: Watch::new(parent.wake()),
-        process,
-        _pinned: pinned,
-        parent,
-    })
+    Ok(Peer { _watch: Watch::new(parent.wake()), process, _pinned: pinned, parent })
 }
 
 /// Ping-pong: the parent sends message `n`, the child checks it and replies with its own
@@ -235,11 +230,7 @@ pub fn stream<E: End>(parent: &mut E, size: usize, budget: Budget) -> crate::Res
     let elapsed = batch(count)?;
     // A request for no messages ends the child.
     batch(0)?;
-    Ok(Throughput {
-        messages: count,
-        size,
-        elapsed,
-    })
+    Ok(Throughput { messages: count, size, elapsed })
 }
 
 /// The child's side of the stream.
@@ -276,10 +267,7 @@ mod tests {
 
     impl Scripted {
         fn new(incoming: Vec<Vec<u8>>) -> Scripted {
-            Scripted {
-                incoming: incoming.into(),
-                sent: Vec::new(),
-            }
+            Scripted { incoming: incoming.into(), sent: Vec::new() }
         }
     }
 
@@ -290,10 +278,7 @@ mod tests {
         }
 
         fn recv<R>(&mut self, f: impl FnOnce(&[u8]) -> R) -> io::Result<R> {
-            let msg = self
-                .incoming
-                .pop_front()
-                .ok_or(io::ErrorKind::UnexpectedEof)?;
+            let msg = self.incoming.pop_front().ok_or(io::ErrorKind::UnexpectedEof)?;
             Ok(f(&msg))
         }
     }
@@ -329,10 +314,7 @@ mod tests {
         let mut end = Scripted::new(from(PARENT_SALT, &[0, 2, STOP]));
         assert_eq!(
             payload_error(echo(&mut end, SIZE)),
-            PayloadError::OutOfOrder {
-                expected: 1,
-                got: 2
-            }
+            PayloadError::OutOfOrder { expected: 1, got: 2 }
         );
     }
 
@@ -345,10 +327,7 @@ mod tests {
         round_trip(&mut end, &mut ping, &child, 0).unwrap();
         assert_eq!(
             payload_error(round_trip(&mut end, &mut ping, &child, 1)),
-            PayloadError::OutOfOrder {
-                expected: 1,
-                got: 0
-            }
+            PayloadError::OutOfOrder { expected: 1, got: 0 }
         );
 
         let mut corrupt = from(CHILD_SALT, &[0]);

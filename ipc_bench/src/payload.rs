@@ -86,10 +86,7 @@ pub struct Source {
 impl Source {
     /// Messages of `size` bytes from a sender whose `Message` was made with `salt`.
     pub fn new(size: usize, salt: u64) -> Source {
-        Source {
-            size,
-            body_sum: Message::new(size, salt).body_sum,
-        }
+        Source { size, body_sum: Message::new(size, salt).body_sum }
     }
 }
 
@@ -108,10 +105,9 @@ impl fmt::Display for PayloadError {
             PayloadError::WrongLength { expected, got } => {
                 write!(f, "a message of {got} bytes arrived, {expected} were sent")
             }
-            PayloadError::Corrupt { seq } => write!(
-                f,
-                "message {seq} arrived with a wrong checksum: its bytes were changed"
-            ),
+            PayloadError::Corrupt { seq } => {
+                write!(f, "message {seq} arrived with a wrong checksum: its bytes were changed")
+            }
             PayloadError::WrongSender { seq } => write!(
                 f,
                 "message {seq} carries the receiver's own body, not its peer's: the transport \
@@ -132,10 +128,7 @@ impl std::error::Error for PayloadError {}
 pub fn read(msg: &[u8], from: &Source) -> Result<u64, PayloadError> {
     let size = from.size;
     if msg.len() != size {
-        return Err(PayloadError::WrongLength {
-            expected: size,
-            got: msg.len(),
-        });
+        return Err(PayloadError::WrongLength { expected: size, got: msg.len() });
     }
     let (words, check) = msg.split_at(size - 8);
     let seq = u64::from_le_bytes(words[..8].try_into().expect("size >= MIN_SIZE"));
@@ -180,10 +173,7 @@ mod tests {
         let mut msg = Message::new(64, 7);
         assert_eq!(
             expect(msg.stamp(5), &Source::new(64, 7), 4),
-            Err(PayloadError::OutOfOrder {
-                expected: 4,
-                got: 5
-            })
+            Err(PayloadError::OutOfOrder { expected: 4, got: 5 })
         );
     }
 
@@ -194,10 +184,7 @@ mod tests {
         for i in 0..good.len() {
             let mut bad = good.clone();
             bad[i] ^= 0x10;
-            assert!(
-                read(&bad, &Source::new(128, 3)).is_err(),
-                "flipped byte {i} went unnoticed"
-            );
+            assert!(read(&bad, &Source::new(128, 3)).is_err(), "flipped byte {i} went unnoticed");
         }
     }
 
@@ -207,10 +194,7 @@ mod tests {
         let mut bad = msg.stamp(1).to_vec();
         let (a, b) = bad.split_at_mut(24);
         a[16..24].swap_with_slice(&mut b[..8]);
-        assert_eq!(
-            read(&bad, &Source::new(64, 3)),
-            Err(PayloadError::Corrupt { seq: 1 })
-        );
+        assert_eq!(read(&bad, &Source::new(64, 3)), Err(PayloadError::Corrupt { seq: 1 }));
     }
 
     #[test]
@@ -221,10 +205,7 @@ mod tests {
         let stamped = msg.stamp(2).to_vec();
         assert_eq!(
             read(&stamped[..56], &Source::new(64, 3)),
-            Err(PayloadError::WrongLength {
-                expected: 64,
-                got: 56
-            })
+            Err(PayloadError::WrongLength { expected: 64, got: 56 })
         );
     }
 

@@ -81,11 +81,7 @@ pub fn memcpy(size: usize, budget: Budget) -> Throughput {
             dst.copy_from_slice(black_box(&src));
             black_box(&mut *dst);
         });
-        Ok(Throughput {
-            messages,
-            size,
-            elapsed,
-        })
+        Ok(Throughput { messages, size, elapsed })
     })
     .expect("copying cannot fail")
 }
@@ -111,11 +107,7 @@ pub fn loop_alone(size: usize, budget: Budget) -> crate::Result<Throughput> {
         if let Some(error) = failed {
             return Err(error.into());
         }
-        Ok(Throughput {
-            messages,
-            size,
-            elapsed,
-        })
+        Ok(Throughput { messages, size, elapsed })
     })
 }
 
@@ -183,10 +175,7 @@ fn bounce(cpus: &Cpus, budget: Budget) -> crate::Result<Latency> {
     let bounce = || -> crate::Result<()> {
         flag.store(value, Ordering::Release);
         let answer = value + 1;
-        spin_until(
-            || flag.load(Ordering::Acquire) == answer,
-            "was written by the child",
-        )?;
+        spin_until(|| flag.load(Ordering::Acquire) == answer, "was written by the child")?;
         value += 2;
         Ok(())
     };

@@ -133,11 +133,7 @@ mod tests {
 
     #[test]
     fn throughput_units() {
-        let t = Throughput {
-            messages: 2_000_000,
-            size: 4096,
-            elapsed: Duration::from_millis(500),
-        };
+        let t = Throughput { messages: 2_000_000, size: 4096, elapsed: Duration::from_millis(500) };
         assert_eq!(t.messages_per_sec(), 4e6);
         assert_eq!(t.mb_per_sec(), 4e6 * 4096.0 / 1e6);
     }

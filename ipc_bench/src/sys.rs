@@ -20,7 +20,7 @@ pub fn check_single_threaded() -> Result<()> {
     let threads = fs::read_dir("/proc/self/task")?.count();
     if threads != 1 {
         return Err(
-            format!("ipc_bench forks, so it must run one thread, but it has {threads}").into(),
+            format!("ipc_bench forks, so it must run one thread, but it has {threads}").into()
         );
     }
     Ok(())
@@ -42,11 +42,7 @@ pub fn settle_single_threaded() -> Result<()> {
 /// O_EXCL, a name someone else holds (or planted) fails instead of being shared.
 pub fn unique_name(kind: &str) -> String {
     static CREATED: AtomicU32 = AtomicU32::new(0);
-    format!(
-        "/ipc_bench-{kind}-{}-{}",
-        getpid(),
-        CREATED.fetch_add(1, Ordering::Relaxed)
-    )
+    format!("/ipc_bench-{kind}-{}-{}", getpid(), CREATED.fetch_add(1, Ordering::Relaxed))
 }
 
 /// While alive, SIGINT, SIGTERM, SIGHUP and SIGQUIT are held pending instead of delivered.
@@ -62,12 +58,7 @@ pub struct SignalsHeld {
 impl SignalsHeld {
     pub fn new() -> Result<SignalsHeld> {
         let mut held = SigSet::empty();
-        for signal in [
-            Signal::SIGINT,
-            Signal::SIGTERM,
-            Signal::SIGHUP,
-            Signal::SIGQUIT,
-        ] {
+        for signal in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP, Signal::SIGQUIT] {
             held.add(signal);
         }
         let mut previous = SigSet::empty();
@@ -95,11 +86,8 @@ pub enum Placement {
 }
 
 impl Placement {
-    pub const ALL: [Placement; 3] = [
-        Placement::Unpinned,
-        Placement::SameCore,
-        Placement::DifferentCores,
-    ];
+    pub const ALL: [Placement; 3] =
+        [Placement::Unpinned, Placement::SameCore, Placement::DifferentCores];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -119,9 +107,8 @@ pub struct Cpus {
 impl Cpus {
     pub fn read() -> Result<Cpus> {
         let original = sched_getaffinity(Pid::from_raw(0))?;
-        let allowed = (0..CpuSet::count())
-            .filter(|&cpu| original.is_set(cpu).unwrap_or(false))
-            .collect();
+        let allowed =
+            (0..CpuSet::count()).filter(|&cpu| original.is_set(cpu).unwrap_or(false)).collect();
         Ok(Cpus { original, allowed })
     }
 

@@ -123,17 +123,11 @@ pub fn start_costs(effort: &Effort) -> crate::Result<StartCosts> {
     sys::settle_single_threaded()?;
     for &bytes in effort.fork_memory {
         let memory = touched(bytes);
-        let budget = Budget {
-            min_samples: effort.timing.min_samples.min(20),
-            ..effort.timing
-        };
+        let budget = Budget { min_samples: effort.timing.min_samples.min(20), ..effort.timing };
         fork_with_memory.push((bytes, time_each(budget, 3, fork_and_reap)?));
         black_box(&memory);
     }
-    Ok(StartCosts {
-        per_kind,
-        fork_with_memory,
-    })
+    Ok(StartCosts { per_kind, fork_with_memory })
 }
 
 /// `bytes` of memory, every page written, so that the kernel really holds it.
@@ -148,9 +142,7 @@ fn touched(bytes: usize) -> Vec<u8> {
 /// One fork whose child exits at once, reaped and checked: the way every fork here is made
 /// (`sys::fork`: flushed, the child set to die with its parent).
 fn fork_and_reap() -> crate::Result<()> {
-    let Forked::Parent(child) = sys::fork()? else {
-        sys::exit_child(Ok(()))
-    };
+    let Forked::Parent(child) = sys::fork()? else { sys::exit_child(Ok(())) };
     child.wait()
 }
 
@@ -263,11 +255,7 @@ fn idle_spawned(n: usize) -> crate::Result<(f64, f64)> {
             .stdout(Stdio::piped())
             .spawn()?;
         // The child says it has started (and so is fully loaded) with one byte.
-        child
-            .stdout
-            .take()
-            .expect("stdout was piped")
-            .read_exact(&mut [0u8; 1])?;
+        child.stdout.take().expect("stdout was piped").read_exact(&mut [0u8; 1])?;
         children.push(child);
     }
     let measured = sum_memory(children.iter().map(|c| c.id().to_string()), rss0, pss0);
@@ -310,9 +298,7 @@ pub fn idle_main() -> ! {
 
 /// The job, the same in Rust and in Python: the sum of `i * i % 1000003` over a range.
 pub fn job(start: u64, end: u64) -> u64 {
-    (black_box(start)..black_box(end))
-        .map(|i| i * i % 1_000_003)
-        .sum()
+    (black_box(start)..black_box(end)).map(|i| i * i % 1_000_003).sum()
 }
 
 /// Who runs the job.
@@ -390,34 +376,20 @@ pub fn cpu_bound(effort: &Effort) -> crate::Result<CpuBound> {
     for row in &mut rows {
         row.times.sort();
     }
-    Ok(CpuBound {
-        rust_n,
-        python_n,
-        rows,
-        python_note,
-    })
+    Ok(CpuBound { rust_n, python_n, rows, python_note })
 }
 
 fn record(rows: &mut Vec<CpuRow>, runner: Runner, workers: usize, took: Duration) {
-    match rows
-        .iter_mut()
-        .find(|r| r.runner == runner && r.workers == workers)
-    {
+    match rows.iter_mut().find(|r| r.runner == runner && r.workers == workers) {
         Some(row) => row.times.push(took),
-        None => rows.push(CpuRow {
-            runner,
-            workers,
-            times: vec![took],
-        }),
+        None => rows.push(CpuRow { runner, workers, times: vec![took] }),
     }
 }
 
 /// `[0, n)` in `parts` nearly equal ranges.
 fn parts(n: u64, parts: usize) -> Vec<(u64, u64)> {
     let parts = parts as u64;
-    (0..parts)
-        .map(|p| (n * p / parts, n * (p + 1) / parts))
-        .collect()
+    (0..parts).map(|p| (n * p / parts, n * (p + 1) / parts)).collect()
 }
 
 fn split_threads(n: u64, workers: usize) -> crate::Result<(Duration, u64)> {

@@ -1,6 +1,5 @@
-//! Errors and output for the recipes: print with `say!(...)?` instead of `println!`, and end
-//! `main` with `errors::exit(run())`. A closed stdout (`| head`) then ends the program quietly;
-//! any other error is one line on stderr, `NAME: what failed: why`, and status 1.
+//! Print with `say!(...)?`, end `main` with `errors::exit(run())`: a closed stdout (`| head`)
+//! ends quietly, any other error is one line, `NAME: what failed: why`, and status 1.
 
 use std::process::ExitCode;
 
@@ -32,8 +31,7 @@ pub fn stdout_closed(error: &anyhow::Error) -> bool {
     e.is_some_and(|e| e.0.kind() == std::io::ErrorKind::BrokenPipe)
 }
 
-/// What `main` returns. The line goes out in one write, so that lines of processes failing
-/// at once never tear; `{:#}` puts anyhow's chain of contexts on it.
+/// What `main` returns. One write: lines of processes that fail at once never tear.
 pub fn exit(result: anyhow::Result<()>) -> ExitCode {
     match result {
         Err(e) if !stdout_closed(&e) => {

@@ -31,27 +31,27 @@ fn run() -> Result<()> {
     mq_set_nonblock(&queue).context("mq_setattr O_NONBLOCK")?;
     match mq_send(&queue, b"three", 0) {
         Err(Errno::EAGAIN) => say!("send to a full queue: EAGAIN (a blocking send would wait)")?,
-        other => bail!("a send to a full queue gave {other:?}, not EAGAIN"),
+        Ok(()) => bail!("a send to a full queue succeeded, where EAGAIN was due"),
+        Err(e) => return Err(e).context("mq_send to a full queue (EAGAIN was due)"),
     }
-    let msgsize = mq_getattr(&queue)?.msgsize().try_into()?;
+    let msgsize =
+        mq_getattr(&queue).context("mq_getattr")?.msgsize().try_into().context("msgsize")?;
     let (mut buf, mut priority) = (vec![0; msgsize], 0);
     match mq_receive(&queue, &mut buf[..msgsize - 1], &mut priority) {
-        Err(Errno::EMSGSIZE) => say!(
-            "receive into {} bytes: EMSGSIZE, for a 3-byte message",
-            msgsize - 1
-        )?,
-        other => bail!("a receive into a short buffer gave {other:?}, not EMSGSIZE"),
+        Err(Errno::EMSGSIZE) => {
+            say!("receive into {} bytes: EMSGSIZE, for a 3-byte message", msgsize - 1)?
+        }
+        Ok(_) => bail!("a receive into a short buffer succeeded, where EMSGSIZE was due"),
+        Err(e) => return Err(e).context("mq_receive into a short buffer (EMSGSIZE was due)"),
     }
     for _ in 0..2 {
         let len = mq_receive(&queue, &mut buf, &mut priority).context("mq_receive")?;
-        say!(
-            "receive into {msgsize} bytes: {:?}",
-            String::from_utf8_lossy(&buf[..len])
-        )?;
+        say!("receive into {msgsize} bytes: {:?}", String::from_utf8_lossy(&buf[..len]))?;
     }
     match mq_receive(&queue, &mut buf, &mut priority) {
         Err(Errno::EAGAIN) => say!("receive from an empty queue: EAGAIN")?,
-        other => bail!("a receive from an empty queue gave {other:?}, not EAGAIN"),
+        Ok(_) => bail!("a receive from an empty queue succeeded, where EAGAIN was due"),
+        Err(e) => return Err(e).context("mq_receive from an empty queue (EAGAIN was due)"),
     }
     say!("at the end: {}", attributes(&queue)?)?;
     mq_close(queue).context("mq_close")
@@ -62,7 +62,5 @@ fn attributes(queue: &MqdT) -> Result<String> {
     let nonblock = attr.flags() & libc::O_NONBLOCK as i64 != 0;
     let mode = if nonblock { "non-blocking" } else { "blocking" };
     let (max, size, now) = (attr.maxmsg(), attr.msgsize(), attr.curmsgs());
-    Ok(format!(
-        "maxmsg {max}, msgsize {size}, curmsgs {now}, {mode}"
-    ))
+    Ok(format!("maxmsg {max}, msgsize {size}, curmsgs {now}, {mode}"))
 }

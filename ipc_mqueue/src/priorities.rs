@@ -19,13 +19,8 @@ pub fn main() -> std::process::ExitCode {
 
 fn run() -> Result<()> {
     let (queue, _name) = queue::create("priorities", 10, 256)?;
-    let sends = [
-        (1, "low"),
-        (9, "urgent"),
-        (5, "normal, first"),
-        (0, "lowest"),
-        (5, "normal, second"),
-    ];
+    let sends =
+        [(1, "low"), (9, "urgent"), (5, "normal, first"), (0, "lowest"), (5, "normal, second")];
     // Priority orders only what is already queued: a receiver running beside the sender can
     // take "low" before "urgent" is even sent. Here every message is queued before the first
     // receive, so the order below is the queue's, not the scheduler's.
@@ -33,14 +28,12 @@ fn run() -> Result<()> {
         mq_send(&queue, text.as_bytes(), priority).with_context(|| format!("mq_send {text:?}"))?;
         say!("sent priority {priority}: {text:?}")?;
     }
-    let mut buf = vec![0; mq_getattr(&queue)?.msgsize().try_into()?];
+    let size = mq_getattr(&queue).context("mq_getattr")?.msgsize();
+    let mut buf = vec![0; usize::try_from(size).context("msgsize")?];
     for _ in sends {
         let mut priority = 0;
         let len = mq_receive(&queue, &mut buf, &mut priority).context("mq_receive")?;
-        say!(
-            "received priority {priority}: {:?}",
-            String::from_utf8_lossy(&buf[..len])
-        )?;
+        say!("received priority {priority}: {:?}", String::from_utf8_lossy(&buf[..len]))?;
     }
     mq_close(queue).context("mq_close")
 }

@@ -5,15 +5,11 @@ use nix::errno::Errno;
 use nix::mqueue::{MQ_OFlag, MqAttr, MqdT, mq_attr_member_t as Limit, mq_open, mq_unlink};
 use nix::sys::stat::Mode;
 
-/// Creates a queue, named after `program`, of at most `maxmsg` messages of `msgsize` bytes;
-/// returns it and its name.
-/// The attributes are always passed: with `O_CREAT` and `None`, nix 0.31's `mq_open` calls
-/// C's with two arguments, and the mode and sizes C then reads are garbage.
+/// Creates a queue named after `program`, of `maxmsg` messages of `msgsize` bytes at most.
+/// The attributes are always passed: with `None`, nix 0.31's `mq_open` passes C garbage.
 pub fn create(program: &str, maxmsg: Limit, msgsize: Limit) -> Result<(MqdT, String)> {
-    static CREATED: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    let n = CREATED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     // One leading slash and no other. O_EXCL: never share a queue someone else made.
-    let name = format!("/{program}-{}-{n}", std::process::id());
+    let name = format!("/{program}-{}", std::process::id());
     let flags = MQ_OFlag::O_CREAT | MQ_OFlag::O_EXCL | MQ_OFlag::O_RDWR;
     let attr = MqAttr::new(0, maxmsg, msgsize, 0);
     let mode = Mode::S_IRUSR | Mode::S_IWUSR;
@@ -34,6 +30,5 @@ fn hint(error: Errno) -> String {
     }
     let read = |file| std::fs::read_to_string(format!("/proc/sys/fs/mqueue/{file}"));
     let limit = |file| read(file).unwrap_or_default().trim().to_string();
-    let (max, size) = (limit("msg_max"), limit("msgsize_max"));
-    format!(" (limits: msg_max {max}, msgsize_max {size})")
+    format!(" (limits: msg_max {}, msgsize_max {})", limit("msg_max"), limit("msgsize_max"))
 }

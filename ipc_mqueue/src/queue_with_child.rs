@@ -1,6 +1,5 @@
 //! A POSIX message queue shared with a forked child: the child sends, the parent receives each
 //! message whole. Python: `multiprocessing.Queue`, `posix_ipc.MessageQueue`. See mq_overview(7).
-//!
 //! Run: `cargo run -p ipc_mqueue -- queue_with_child`
 //! Copy: queue_with_child.rs queue.rs fork.rs errors.rs
 //! Needs: anyhow@1, libc@0.2, nix@0.31 (features mqueue, process, signal, time)
@@ -30,23 +29,22 @@ fn run() -> Result<()> {
         }
         Ok(())
     })?;
-    let mut buf = vec![0; mq_getattr(&queue)?.msgsize().try_into()?]; // any less: EMSGSIZE
-    // A plain mq_receive would wait for ever for a child that failed before it sent.
-    let deadline = clock_gettime(ClockId::CLOCK_REALTIME)? + TimeSpec::new(10, 0);
+    let size = mq_getattr(&queue).context("mq_getattr")?.msgsize();
+    let mut buf = vec![0; usize::try_from(size).context("msgsize")?]; // any less: EMSGSIZE
+    let now = clock_gettime(ClockId::CLOCK_REALTIME).context("clock_gettime")?;
+    let deadline = now + TimeSpec::new(10, 0); // mq_receive would wait for ever on a dead child
     for _ in 0..3 {
         let len = match mq_timedreceive(&queue, &mut buf, &mut 0, &deadline) {
             Err(Errno::ETIMEDOUT) => {
-                let pid = child.pid;
-                let _ = kill(pid, Signal::SIGKILL); // ends it if stuck; a dead one ignores it
-                fork::wait(child).context("no message from the child in 10 s")?;
-                bail!("child {pid} exited without sending");
+                let _ = kill(child.pid, Signal::SIGKILL); // ends it if stuck; a dead one ignores it
+                fork::wait(child)?; // a child that failed says why
+                bail!("no message from the child in 10 s");
             }
             other => other.context("mq_timedreceive")?,
         };
-        let text = String::from_utf8_lossy(&buf[..len]);
-        say!("parent: received {text:?} ({len} bytes)")?;
+        say!("parent: received {:?} ({len} bytes)", String::from_utf8_lossy(&buf[..len]))?;
     }
     fork::wait(child)?;
-    say!("parent: child exited with 0")?;
-    mq_close(queue).context("mq_close") // MqdT has no Drop: close it yourself
+    mq_close(queue).context("mq_close")?; // MqdT has no Drop: close it yourself
+    Ok(say!("parent: child exited with 0")?)
 }

@@ -26,18 +26,21 @@ pub fn main() -> std::process::ExitCode {
 
 fn run() -> Result<()> {
     let (queue, _name) = queue::create("timed_receive", 10, 256)?;
-    let mut buf = vec![0; mq_getattr(&queue)?.msgsize().try_into()?];
+    let size = mq_getattr(&queue).context("mq_getattr")?.msgsize();
+    let mut buf = vec![0; usize::try_from(size).context("msgsize")?];
     // Start the stopwatch first, so that the measured wait cannot come out shorter than WAIT.
     let start = Instant::now();
-    let deadline = clock_gettime(ClockId::CLOCK_REALTIME)? + TimeSpec::from_duration(WAIT);
+    let now = clock_gettime(ClockId::CLOCK_REALTIME).context("clock_gettime")?;
+    let deadline = now + TimeSpec::from_duration(WAIT);
     match mq_timedreceive(&queue, &mut buf, &mut 0, &deadline) {
         Err(Errno::ETIMEDOUT) if start.elapsed() >= WAIT => {
             say!("timed receive on an empty queue: ETIMEDOUT after at least {WAIT:?}")?
         }
-        other => bail!(
-            "a timed receive on an empty queue gave {other:?} after {:?}",
-            start.elapsed()
-        ),
+        other => {
+            let answer = other.map_or_else(|e| e.to_string(), |len| format!("{len} bytes"));
+            let ms = start.elapsed().as_millis();
+            bail!("mq_timedreceive on an empty queue gave {answer} after {ms} ms")
+        }
     }
     mq_close(queue).context("mq_close")
 }

@@ -22,9 +22,7 @@ pub fn main() -> std::process::ExitCode {
 fn run() -> Result<()> {
     let (mut reader, mut writer) = std::io::pipe().context("pipe")?;
     for n in 1..=3 {
-        writer
-            .write_all(format!("Message {n}").as_bytes())
-            .context("writing to the pipe")?;
+        writer.write_all(format!("Message {n}").as_bytes()).context("writing to the pipe")?;
     }
     // No race is involved: all three writes are in the pipe before the read starts.
     let mut lump = [0u8; 64];

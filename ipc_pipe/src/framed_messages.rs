@@ -32,9 +32,7 @@ fn run() -> Result<()> {
         for n in 1..=3 {
             // Newline framing suits text that never holds a newline, and reads well in
             // strace; for arbitrary bytes, prefix each message with its length instead.
-            writer
-                .write_all(format!("Message {n}\n").as_bytes())
-                .context("writing the pipe")?;
+            writer.write_all(format!("Message {n}\n").as_bytes()).context("writing the pipe")?;
         }
         Ok(())
     })?;
@@ -42,10 +40,7 @@ fn run() -> Result<()> {
     // `lines()` reads up to each newline, however the bytes were split, and ends at EOF.
     for message in BufReader::new(reader).lines() {
         count += 1;
-        say!(
-            "parent: message {count}: {:?}",
-            message.context("reading the pipe")?
-        )?;
+        say!("parent: message {count}: {:?}", message.context("reading the pipe")?)?;
     }
     // EOF alone does not say the child succeeded: its exit status does.
     fork::wait(child)?;

@@ -34,13 +34,8 @@ fn run() -> Result<()> {
                 // loop on a short write and split the record. So write once, and treat a
                 // short write as the error it is.
                 ensure!(record.len() <= libc::PIPE_BUF, "a record exceeds PIPE_BUF");
-                let written = writer
-                    .write(record.as_bytes())
-                    .context("writing the pipe")?;
-                ensure!(
-                    written == record.len(),
-                    "short write: {written} bytes of a record"
-                );
+                let written = writer.write(record.as_bytes()).context("writing the pipe")?;
+                ensure!(written == record.len(), "short write: {written} bytes of a record");
             }
             Ok(())
         })?);
@@ -63,10 +58,7 @@ fn run() -> Result<()> {
         .flat_map(|w| (1..=RECORDS).map(move |r| format!("writer {w} record {r} of {RECORDS}")))
         .collect();
     expected.sort();
-    ensure!(
-        records == expected,
-        "the records received differ from those sent"
-    );
+    ensure!(records == expected, "the records received differ from those sent");
     let count = records.len();
     say!("reader: EOF; all {count} records arrived whole, each once")?;
     say!("parent: all {WRITERS} writers exited with 0")?;

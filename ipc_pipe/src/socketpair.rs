@@ -28,9 +28,7 @@ fn run() -> Result<()> {
         // `&UnixStream` reads and writes: one descriptor serves both ways, no `try_clone`.
         for request in BufReader::new(&child_end).lines() {
             let request = request.context("reading a request")?;
-            let n: u64 = request
-                .parse()
-                .with_context(|| format!("request {request:?}"))?;
+            let n: u64 = request.parse().with_context(|| format!("request {request:?}"))?;
             writeln!(&child_end, "{}", n * n).context("answering")?;
         }
         Ok(()) // EOF: the parent shut down its sending side.
@@ -41,24 +39,14 @@ fn run() -> Result<()> {
         let asked = writeln!(&parent_end, "{n}");
         // A failed send (EPIPE) or zero bytes read (EOF) both mean the child is gone: its
         // exit status says why.
-        if asked.is_err()
-            || answers
-                .read_line(&mut answer)
-                .context("reading an answer")?
-                == 0
-        {
+        if asked.is_err() || answers.read_line(&mut answer).context("reading an answer")? == 0 {
             fork::wait(child)?;
             bail!("the child ended without answering {n}");
         }
-        say!(
-            "parent: asked for {n} squared, the child answered {}",
-            answer.trim_end()
-        )?;
+        say!("parent: asked for {n} squared, the child answered {}", answer.trim_end())?;
     }
     // Half-close: the child reads EOF and ends, while the socket could still carry its data.
-    parent_end
-        .shutdown(std::net::Shutdown::Write)
-        .context("shutdown")?;
+    parent_end.shutdown(std::net::Shutdown::Write).context("shutdown")?;
     fork::wait(child)?;
     say!("parent: shut down my sending side; child exited with 0")?;
     Ok(())

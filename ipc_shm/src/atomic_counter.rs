@@ -2,16 +2,16 @@
 //! the total is exact. Python: `multiprocessing.Value('Q', 0)` with its lock.
 //!
 //! Run: `cargo run -p ipc_shm -- atomic_counter`
-//! Copy: atomic_counter.rs shm.rs fork.rs errors.rs
-//! Needs: anyhow@1, libc@0.2, memmap2@0.9, nix@0.31 (features fs, mman, process, signal)
+//! Copy: atomic_counter.rs fork.rs errors.rs
+//! Needs: anyhow@1, libc@0.2, nix@0.31 (features mman, process, signal)
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use anyhow::Result;
+use anyhow::{Context, Result};
+use nix::sys::mman::{MapFlags, ProtFlags, mmap_anonymous};
 
 mod errors;
 mod fork;
-mod shm;
 use errors::say;
 
 const ADDS: u64 = 100_000;
@@ -21,10 +21,14 @@ pub fn main() -> std::process::ExitCode {
 }
 
 fn run() -> Result<()> {
-    let (mut map, _name) = shm::create("atomic_counter", size_of::<AtomicU64>())?;
-    // Safety: the mapping is page-aligned, 8 zero bytes (a valid AtomicU64), lives as long as
-    // `counter`, and both processes reach it through `counter` alone, atomically.
-    let counter = unsafe { AtomicU64::from_ptr(map.as_mut_ptr().cast()) };
+    // Anonymous and shared, as `multiprocessing.Value` maps it: no name, nothing to clean up.
+    let size = std::num::NonZeroUsize::new(size_of::<AtomicU64>()).expect("8 bytes");
+    let rw = ProtFlags::PROT_READ | ProtFlags::PROT_WRITE;
+    // Safety: a new mapping overlaps no Rust object; it is never unmapped.
+    let map = unsafe { mmap_anonymous(None, size, rw, MapFlags::MAP_SHARED) }.context("mmap")?;
+    // Safety: the mapping is page-aligned, zeroed (a valid AtomicU64) and never unmapped, and
+    // both processes reach it through `counter` alone, atomically.
+    let counter = unsafe { AtomicU64::from_ptr(map.as_ptr().cast()) };
     // Rust's memory model speaks of threads only: across processes this rests on the platform.
     // Both processes' pages are the same memory, and x86_64's lock-free atomic instructions
     // act on memory (C++ calls such atomics address-free).
@@ -39,7 +43,5 @@ fn run() -> Result<()> {
     }
     fork::wait(child)?;
     let total = counter.load(Ordering::Relaxed);
-    Ok(say!(
-        "parent: child exited with 0; each process added 1 {ADDS} times; counter = {total}"
-    )?)
+    Ok(say!("parent: child exited with 0; each process added 1 {ADDS} times; counter = {total}")?)
 }

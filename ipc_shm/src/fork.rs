@@ -9,20 +9,17 @@ use nix::unistd::{ForkResult, Pid, getpid, getppid};
 
 use super::errors::StdoutError;
 
-/// A forked child, and the pipe on which it tells `wait` why it failed: the work may exit with
-/// any status of its own, so a status alone cannot say it.
+/// A forked child, and the pipe on which it tells `wait` why it failed (a status cannot say).
 pub struct Child {
     pub pid: Pid,
     report: io::PipeReader,
 }
 
-/// Forks a child that runs `work` and exits 0 after `Ok`, or 1 after an error, which `wait`
-/// returns. Refuses while another thread runs: a lock it held (the allocator's, stdout's)
-/// would stay locked in the child for ever. The parent drops `work` unrun.
+/// Forks a child that runs `work`, then exits 0, or 1 with an error that `wait` returns. The
+/// parent drops `work` unrun.
 pub fn fork(work: impl FnOnce() -> Result<()>) -> Result<Child> {
-    let threads = std::fs::read_dir("/proc/self/task")
-        .context("/proc/self/task")?
-        .count();
+    // A lock that another thread held (the allocator's, stdout's) stays locked in the child.
+    let threads = std::fs::read_dir("/proc/self/task").context("/proc/self/task")?.count();
     if threads != 1 {
         bail!("fork: this process has {threads} threads; fork only while it has one");
     }
@@ -42,9 +39,7 @@ pub fn fork(work: impl FnOnce() -> Result<()>) -> Result<Child> {
     let code = match outcome {
         Ok(Ok(())) => 0,
         Ok(Err(e)) => {
-            let errno = e
-                .downcast_ref::<StdoutError>()
-                .and_then(|e| e.0.raw_os_error());
+            let errno = e.downcast_ref::<StdoutError>().and_then(|e| e.0.raw_os_error());
             let report = format!("{} {e:#}", errno.unwrap_or(0));
             // One short write into an empty pipe: it cannot block, and it arrives whole.
             let _ = reporter.write_all(&report.as_bytes()[..report.len().min(4000)]);
@@ -53,21 +48,16 @@ pub fn fork(work: impl FnOnce() -> Result<()>) -> Result<Child> {
         Err(_) => 101, // The panic hook has printed the message.
     };
     let _ = io::stdout().flush();
-    // Safety: _exit takes no pointer and skips what belongs to the parent: atexit handlers,
-    // destructors, and the stdio buffers the child inherited.
+    // Safety: _exit takes no pointer, and runs no destructor or atexit handler of the parent's.
     unsafe { libc::_exit(code) }
 }
 
-/// Reaps `child`, and turns anything but exit status 0 into an error. Call it before using
-/// anything the child wrote, which may be half done otherwise. A process the work forked
-/// holds the report open: it must end with the child, as `fork`'s own children do.
+/// Reaps `child`; anything but status 0 is an error. Call it before using what the child wrote.
+/// A process the work forks holds the report open: it must die with the child, as ours do.
 pub fn wait(mut child: Child) -> Result<()> {
     let (pid, mut report) = (child.pid, Vec::new());
     let status = waitpid(pid, None).with_context(|| format!("waitpid {pid}"))?;
-    child
-        .report
-        .read_to_end(&mut report)
-        .context("reading a child's report")?;
+    child.report.read_to_end(&mut report).context("reading a child's report")?;
     match (status, String::from_utf8_lossy(&report).split_once(' ')) {
         (WaitStatus::Exited(_, 0), _) => Ok(()),
         (WaitStatus::Exited(_, 1), Some(("0", why))) => bail!("child {pid}: {why}"),

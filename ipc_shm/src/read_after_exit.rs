@@ -4,36 +4,41 @@
 //! `multiprocessing.shared_memory.SharedMemory`.
 //!
 //! Run: `cargo run -p ipc_shm -- read_after_exit`
-//! Copy: read_after_exit.rs shm.rs fork.rs errors.rs
-//! Needs: anyhow@1, libc@0.2, memmap2@0.9, nix@0.31 (features fs, mman, process, signal)
+//! Copy: read_after_exit.rs fork.rs errors.rs
+//! Needs: anyhow@1, libc@0.2, nix@0.31 (features mman, process, signal)
 //! Man pages: shm_overview(7), shm_open(3), mmap(2).
 
 use anyhow::{Context, Result, ensure};
+use nix::sys::mman::{MapFlags, ProtFlags, mmap_anonymous};
 
 mod errors;
 mod fork;
-mod shm;
 use errors::say;
 
+/// Each slot holds one message: a byte that says its length, then its bytes.
 const SLOT: usize = 64;
-/// Each slot starts with its message's length, a little-endian u32.
-const LEN: usize = size_of::<u32>();
 
 pub fn main() -> std::process::ExitCode {
     errors::exit(run())
 }
 
 fn run() -> Result<()> {
-    let (mut map, name) = shm::create("read_after_exit", 3 * SLOT)?;
-    say!("parent: created and unlinked {name}, {} bytes", map.len())?;
+    let size = std::num::NonZeroUsize::new(3 * SLOT).expect("three slots");
+    let rw = ProtFlags::PROT_READ | ProtFlags::PROT_WRITE;
+    // Safety: a new mapping overlaps no Rust object; it is never unmapped.
+    let start = unsafe { mmap_anonymous(None, size, rw, MapFlags::MAP_SHARED) }.context("mmap")?;
+    // Safety: the mapping is `size` bytes, zeroed, never unmapped, and reached only through
+    // `map`, in one process at a time (see below).
+    let map = unsafe { std::slice::from_raw_parts_mut(start.as_ptr().cast::<u8>(), size.get()) };
+    say!("parent: mapped {} bytes, shared and anonymous: no name to remove", map.len())?;
     // The closure borrows the mapping, `&mut`, and that is sound across processes here only
     // because the parent touches none of its bytes until the child has exited.
     let child = fork::fork(|| {
         for (i, slot) in map.chunks_exact_mut(SLOT).enumerate() {
             let msg = format!("Message {} from the child", i + 1);
-            ensure!(LEN + msg.len() <= SLOT, "{msg:?} is too long for a slot");
-            slot[..LEN].copy_from_slice(&u32::try_from(msg.len())?.to_le_bytes());
-            slot[LEN..LEN + msg.len()].copy_from_slice(msg.as_bytes());
+            ensure!(msg.len() < SLOT, "{msg:?} is too long for a slot");
+            slot[0] = msg.len() as u8; // less than SLOT, so less than 256
+            slot[1..1 + msg.len()].copy_from_slice(msg.as_bytes());
             say!("child: wrote {msg:?} into slot {i}")?;
         }
         Ok(())
@@ -43,9 +48,9 @@ fn run() -> Result<()> {
     fork::wait(child)?;
     say!("parent: child exited with 0")?;
     for (i, slot) in map.chunks_exact(SLOT).enumerate() {
-        let len = u32::from_le_bytes(slot[..LEN].try_into()?) as usize;
-        let text = slot.get(LEN..LEN + len).context("bad length")?;
-        say!("parent: slot {i}: {:?}", std::str::from_utf8(text)?)?;
+        let text = &slot[1..1 + usize::from(slot[0])]; // the child checked the length
+        let text = std::str::from_utf8(text).with_context(|| format!("slot {i} is not UTF-8"))?;
+        say!("parent: slot {i}: {text:?}")?;
     }
     Ok(())
 }

@@ -4,17 +4,20 @@
 //! pages: shm_overview(7), proc_pid_maps(5).
 //!
 //! Run: `cargo run -p ipc_shm -- seen_from_outside`
-//! Copy: seen_from_outside.rs shm.rs fork.rs errors.rs
+//! Copy: seen_from_outside.rs fork.rs errors.rs
 //! Needs: anyhow@1, libc@0.2, memmap2@0.9, nix@0.31 (features fs, mman, process, signal)
 
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::{Context, Result};
+use memmap2::MmapMut;
+use nix::fcntl::{OFlag, posix_fallocate};
+use nix::sys::mman::{shm_open, shm_unlink};
+use nix::sys::stat::Mode;
 
 mod errors;
 mod fork;
-mod shm;
 use errors::say;
 
 pub fn main() -> std::process::ExitCode {
@@ -22,22 +25,32 @@ pub fn main() -> std::process::ExitCode {
 }
 
 fn run() -> Result<()> {
-    let (mut map, name) = shm::create("seen_from_outside", 4096)?;
+    // O_EXCL: never share an object that someone else made (or planted) under our name.
+    let name = format!("/seen_from_outside-{}", std::process::id());
+    let flags = OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_RDWR;
+    let fd = shm_open(name.as_str(), flags, Mode::S_IRUSR | Mode::S_IWUSR)
+        .with_context(|| format!("shm_open {name}"))?;
+    // The descriptor keeps the object alive: without its name, even a SIGKILL leaks nothing.
+    shm_unlink(name.as_str()).with_context(|| format!("shm_unlink {name}"))?;
+    // `ftruncate` alone succeeds on a full /dev/shm, and the first write to a page that cannot
+    // be had kills the writer with SIGBUS; reserving every page now fails with ENOSPC instead.
+    posix_fallocate(&fd, 0, 4096).with_context(|| {
+        format!("posix_fallocate {name}, 4096 bytes (ENOSPC: /dev/shm is full)")
+    })?;
+    // Safety: a mapped file turns into SIGBUS if it shrinks. Nobody shrinks it: it was made
+    // here (O_EXCL), its name is gone, and only this process and its child hold it.
+    let mut map = unsafe { MmapMut::map_mut(&std::fs::File::from(fd)) }.context("mmap")?;
     say!("size: the mapping is {} bytes", map.len())?;
     let path = Path::new("/dev/shm").join(name.trim_start_matches('/'));
-    let state = match path.exists() {
-        true => "still exists",
-        false => "is gone (unlinked right after shm_open)",
-    };
+    let state = ["is gone (unlinked right after shm_open)", "still exists"][path.exists() as usize];
     say!("name: {} {state}", path.display())?;
     // The mapping is listed with `s` (shared) in its permissions, and the old name marked
     // "(deleted)": the memory outlives its name.
     let maps = std::fs::read_to_string("/proc/self/maps").context("reading /proc/self/maps")?;
-    let found = maps.lines().find(|l| l.contains(&name));
-    let line = found.context("no line for the mapping in /proc/self/maps")?;
-    let fields: Vec<&str> = line.split_whitespace().collect();
-    let file = fields.get(5..).map(|f| f.join(" ")).unwrap_or_default();
-    let perms = fields.get(1).unwrap_or(&"?");
+    let line = maps.lines().find(|l| l.contains(&name));
+    let fields: Vec<&str> =
+        line.context("no mapping in /proc/self/maps")?.split_whitespace().collect();
+    let (perms, file) = (fields[1], fields[5..].join(" ")); // address perms offset dev inode path
     say!("maps: permissions {perms} (s = shared), file {file}")?;
     // Safety: as in atomic_counter.rs: aligned, 4096 bytes, alive until the end of `run`,
     // and reached by both processes through `cell` alone.
@@ -48,6 +61,5 @@ fn run() -> Result<()> {
     })?;
     fork::wait(child)?;
     let seen = cell.load(Ordering::Relaxed);
-    say!("shared: the child stored 42 after the unlink; the parent reads {seen}")?;
-    Ok(())
+    Ok(say!("shared: the child stored 42 after the unlink; the parent reads {seen}")?)
 }

@@ -33,9 +33,7 @@ pub fn main() -> std::process::ExitCode {
 }
 
 fn run() -> Result<()> {
-    let size = size_of::<Handoff>()
-        .try_into()
-        .expect("a Handoff is not 0 bytes");
+    let size = size_of::<Handoff>().try_into().expect("a Handoff is not 0 bytes");
     let rw = ProtFlags::PROT_READ | ProtFlags::PROT_WRITE;
     // Safety: a new mapping overlaps no Rust object. It is never unmapped, so every pointer
     // into it below stays valid; its pages start zeroed, a valid value for every field.
@@ -45,8 +43,7 @@ fn run() -> Result<()> {
     let (ready, ack, value) =
         unsafe { (&raw mut (*h).ready, &raw mut (*h).ack, &raw mut (*h).value) };
     for sem in [ready, ack] {
-        // Safety: no other process exists yet to use it; pshared = 1 makes it work in every
-        // process that maps this memory.
+        // Safety: no other process can use it yet; pshared = 1: it works wherever it is mapped.
         Errno::result(unsafe { libc::sem_init(sem, 1, 0) }).context("sem_init")?;
     }
     // Safety (each sem_* call below): initialised above, mapped while either process lives.
@@ -61,18 +58,16 @@ fn run() -> Result<()> {
         say!("child: wrote {result} and posted; the parent acknowledged; now exiting")?;
         Ok(())
     })?;
-    // A plain sem_wait would wait for ever for a child that died first: wait with a deadline
-    // (absolute, CLOCK_REALTIME), then find out what became of the child.
+    // A plain sem_wait would wait for ever for a child that died first: wait with a deadline.
     let now = clock_gettime(ClockId::CLOCK_REALTIME).context("clock_gettime")?;
     let deadline = now + TimeSpec::new(10, 0);
     while let Err(e) = Errno::result(unsafe { libc::sem_timedwait(ready, deadline.as_ref()) }) {
         match e {
             Errno::EINTR => continue,
             Errno::ETIMEDOUT => {
-                let pid = child.pid;
-                let _ = kill(pid, Signal::SIGKILL); // ends it if stuck; a dead one ignores it
-                fork::wait(child).context("the child never posted")?;
-                bail!("child {pid} exited without posting");
+                let _ = kill(child.pid, Signal::SIGKILL); // ends it if stuck; a dead one ignores it
+                fork::wait(child)?; // a child that failed says why
+                bail!("the child did not post in 10 s");
             }
             e => return Err(e).context("sem_timedwait"),
         }

@@ -33,8 +33,7 @@ fn run() -> Result<()> {
     let lock_file = lock_file.context("creating the lock file")?;
     // The count: 8 bytes at offset 0, read and written with pread/pwrite (no shared offset).
     let file = lock_file.as_file();
-    file.write_all_at(&0u64.to_le_bytes(), 0)
-        .context("writing the count")?;
+    file.write_all_at(&0u64.to_le_bytes(), 0).context("writing the count")?;
     let mut children = Vec::new();
     for _ in 0..WORKERS {
         children.push(fork::fork(|| add(lock_file.path()))?);
@@ -44,8 +43,7 @@ fn run() -> Result<()> {
         fork::wait(child)?;
     }
     let mut count = [0; 8];
-    file.read_exact_at(&mut count, 0)
-        .context("reading the count")?;
+    file.read_exact_at(&mut count, 0).context("reading the count")?;
     let total = u64::from_le_bytes(count);
     say!("{WORKERS} processes x {ADDS} locked increments: the file holds {total}")?;
     Ok(())
@@ -61,11 +59,9 @@ fn add(path: &Path) -> Result<()> {
         // Blocks while another open file description holds the lock.
         file.lock().context("flock")?;
         let mut count = [0; 8];
-        file.read_exact_at(&mut count, 0)
-            .context("reading the count")?;
+        file.read_exact_at(&mut count, 0).context("reading the count")?;
         let next = u64::from_le_bytes(count) + 1;
-        file.write_all_at(&next.to_le_bytes(), 0)
-            .context("writing the count")?;
+        file.write_all_at(&next.to_le_bytes(), 0).context("writing the count")?;
         file.unlock().context("unlocking")?;
     }
     Ok(())

@@ -30,16 +30,15 @@ fn run() -> Result<()> {
     let child = fork::fork(|| {
         // One open file description, so flock sees one owner: this "succeeds" while the
         // parent believes it holds the lock alone.
-        inherited
-            .try_lock()
-            .context("try_lock on the inherited descriptor")?;
+        inherited.try_lock().context("try_lock on the inherited descriptor")?;
         say!("child: try_lock on the inherited descriptor succeeded")?;
         let own = File::open(path).with_context(|| format!("opening {}", path.display()))?;
         match own.try_lock() {
             Err(TryLockError::WouldBlock) => {
                 say!("child: on a descriptor it opened itself: would block")?
             }
-            other => bail!("try_lock on a fresh descriptor gave {other:?}"),
+            Ok(()) => bail!("try_lock on a fresh descriptor succeeded, where it was due to fail"),
+            Err(e) => return Err(e).context("try_lock on a fresh descriptor"),
         }
         inherited.unlock().context("unlocking")?;
         say!("child: unlocked the inherited descriptor")?;

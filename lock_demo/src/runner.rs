@@ -14,10 +14,7 @@ pub fn run(recipes: &[Recipe]) -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let wanted = args.first().map(String::as_str);
     if wanted == Some("--list") {
-        let names: String = recipes
-            .iter()
-            .map(|(name, _)| format!("{name}\n"))
-            .collect();
+        let names: String = recipes.iter().map(|(name, _)| format!("{name}\n")).collect();
         // A closed stdout ends the listing quietly, as it does every recipe.
         let _ = std::io::stdout().write_all(names.as_bytes());
         return ExitCode::SUCCESS;

@@ -34,15 +34,13 @@ fn run() -> Result<()> {
         let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
         match file.try_lock() {
             Err(TryLockError::WouldBlock) => say!("child: try_lock failed: would block")?,
-            other => bail!("try_lock on a locked file gave {other:?}"),
+            Ok(()) => bail!("try_lock on a locked file succeeded, where it was due to fail"),
+            Err(e) => return Err(e).context("try_lock on a locked file"),
         }
         child_end.write_all(b"t").context("telling the parent")?;
         // A parent that dies takes this child with it (fork.rs), so this read cannot hang.
-        child_end
-            .read_exact(&mut [0])
-            .context("waiting for the parent")?;
-        file.try_lock()
-            .context("try_lock after the parent unlocked")?;
+        child_end.read_exact(&mut [0]).context("waiting for the parent")?;
+        file.try_lock().context("try_lock after the parent unlocked")?;
         say!("child: try_lock succeeded after the parent unlocked")?;
         Ok(())
     })?;

@@ -33,7 +33,7 @@ fn run() -> Result<()> {
     let quitter = fork::fork(|| unsafe { libc::_exit(3) })?.pid;
     match waitpid(quitter, None).with_context(|| format!("waitpid {quitter}"))? {
         WaitStatus::Exited(_, 3) => say!("parent: {quitter} exited with 3")?,
-        other => bail!("expected exit code 3, got {other:?}"),
+        _ => bail!("{quitter} did not exit with 3"),
     }
 
     // A child that waits for a signal that never comes: the parent kills it.
@@ -46,20 +46,21 @@ fn run() -> Result<()> {
     // WNOHANG asks without blocking. The sleeper cannot have ended on its own.
     match waitpid(sleeper, Some(WaitPidFlag::WNOHANG)).context("waitpid WNOHANG")? {
         WaitStatus::StillAlive => say!("parent: {sleeper} is still alive (waitpid with WNOHANG)")?,
-        other => bail!("the sleeper cannot have ended, got {other:?}"),
+        _ => bail!("{sleeper} was not running, yet it cannot end on its own"),
     }
     kill(sleeper, Signal::SIGKILL).with_context(|| format!("kill {sleeper} SIGKILL"))?;
     say!("parent: sent SIGKILL to {sleeper}")?;
     match waitpid(sleeper, None).with_context(|| format!("waitpid {sleeper}"))? {
         // The third field says whether it dumped core.
         WaitStatus::Signaled(_, signal, _) => say!("parent: {sleeper} was killed by {signal}")?,
-        other => bail!("expected death by SIGKILL, got {other:?}"),
+        _ => bail!("{sleeper} did not die of its SIGKILL"),
     }
 
     // Waiting with no child left is an error, not a hang.
     match waitpid(None::<Pid>, None) {
         Err(Errno::ECHILD) => say!("parent: no children left (waitpid fails with ECHILD)")?,
-        other => bail!("every child was reaped, got {other:?}"),
+        Ok(_) => bail!("waitpid found a child, yet every child was reaped"),
+        Err(e) => return Err(e).context("waitpid with no child left (ECHILD was due)"),
     }
     Ok(())
 }

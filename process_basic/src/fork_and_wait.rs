@@ -69,9 +69,7 @@ fn run() -> Result<()> {
     // anything it did. Waiting first also orders the output, with no sleep.
     let status = waitpid(child, None).with_context(|| format!("waitpid {child}"))?;
     let mut why = String::new();
-    report
-        .read_to_string(&mut why)
-        .context("reading the child's report")?;
+    report.read_to_string(&mut why).context("reading the child's report")?;
     match status {
         WaitStatus::Exited(_, 0) => {}
         WaitStatus::Exited(_, 1) if !why.is_empty() => bail!("child {child}: {why}"),

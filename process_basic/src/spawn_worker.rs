@@ -59,21 +59,15 @@ fn run() -> Result<()> {
 /// 128 + the errno.
 fn worker(role: &str) -> ExitCode {
     let work = || -> Result<u8> {
-        let (index, parent) = role
-            .split_once(' ')
-            .with_context(|| format!("{ROLE}={role:?} is not `INDEX PID`"))?;
-        let index: u8 = index
-            .parse()
-            .with_context(|| format!("worker index {index:?}"))?;
+        let (index, parent) =
+            role.split_once(' ').with_context(|| format!("{ROLE}={role:?} is not `INDEX PID`"))?;
+        let index: u8 = index.parse().with_context(|| format!("worker index {index:?}"))?;
         // Die with the parent; the check closes the race with a parent that died first.
         nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).context("prctl")?;
         if getppid().to_string() != parent {
             bail!("parent {parent} exited before the worker started");
         }
-        say!(
-            "worker {index}: spawned as a fresh program, pid {}, parent {parent}",
-            getpid()
-        )?;
+        say!("worker {index}: spawned as a fresh program, pid {}, parent {parent}", getpid())?;
         Ok(index)
     };
     match work() {

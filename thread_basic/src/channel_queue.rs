@@ -26,14 +26,14 @@ fn run() -> Result<()> {
     // Back-pressure, shown before any consumer runs: once CAPACITY items wait, `try_send` is
     // refused, and `send` would block until a receive makes room.
     for n in 1..=CAPACITY {
-        tx.send(format!("item {n} from main"))
-            .expect("the receiver is alive");
+        tx.send(format!("item {n} from main")).expect("the receiver is alive");
     }
     match tx.try_send("one too many".to_string()) {
         Err(TrySendError::Full(_)) => {
             say!("main: queue full at {CAPACITY} items, try_send refused; send would block")?
         }
-        other => bail!("a full channel must refuse try_send, got {other:?}"),
+        Ok(()) => bail!("a full channel took a message: try_send was due to refuse it"),
+        Err(e) => bail!("try_send on a full channel: {e}"),
     }
     let consumer = thread::Builder::new()
         .name("consumer".into())
@@ -51,17 +51,15 @@ fn run() -> Result<()> {
     let mut producers = Vec::new();
     for p in 1..=PRODUCERS {
         let tx = tx.clone();
-        let producer = thread::Builder::new()
-            .name(format!("producer-{p}"))
-            .spawn(move || {
-                for n in 1..=ITEMS {
-                    // `send` fails only once the consumer is gone (its stdout was closed); the
-                    // consumer's own result says why.
-                    if tx.send(format!("item {n} from producer {p}")).is_err() {
-                        return;
-                    }
+        let producer = thread::Builder::new().name(format!("producer-{p}")).spawn(move || {
+            for n in 1..=ITEMS {
+                // `send` fails only once the consumer is gone (its stdout was closed); the
+                // consumer's own result says why.
+                if tx.send(format!("item {n} from producer {p}")).is_err() {
+                    return;
                 }
-            });
+            }
+        });
         producers.push(producer.with_context(|| format!("spawning thread producer-{p}"))?);
     }
     // The gotcha: main still holds the first sender. Until it is dropped the channel never

@@ -30,9 +30,7 @@ fn run() -> Result<()> {
         .context("spawning the detached thread")?;
     // Dropping the `JoinHandle` detaches the thread: it runs on, but nothing waits for it.
     drop(handle);
-    done_rx
-        .recv()
-        .expect("the detached thread sends before it ends")?;
+    done_rx.recv().expect("the detached thread sends before it ends")?;
     say!("main: the detached thread reported done; now main may return")?;
     Ok(())
 }

@@ -68,8 +68,7 @@ fn run() -> Result<()> {
         }
     }
     // Half-close: Python's recv_bytes raises EOFError, and it ends.
-    ours.shutdown(std::net::Shutdown::Write)
-        .context("shutdown")?;
+    ours.shutdown(std::net::Shutdown::Write).context("shutdown")?;
     child.finish()?;
     say!("rust: shut down my sending side; python3 saw EOF and exited with 0")?;
     Ok(())

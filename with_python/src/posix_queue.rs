@@ -27,8 +27,7 @@ pub fn main() -> std::process::ExitCode {
 fn run() -> Result<()> {
     // Made before the queue: from mq_open to mq_unlink, nothing may fail and skip the unlink.
     let (ours, theirs) = UnixStream::pair().context("socketpair")?;
-    ours.set_read_timeout(Some(Duration::from_secs(5)))
-        .context("SO_RCVTIMEO")?;
+    ours.set_read_timeout(Some(Duration::from_secs(5))).context("SO_RCVTIMEO")?;
     // One leading slash, unique; O_EXCL: never share a queue someone else made.
     let name = format!("/with_python-{}", std::process::id());
     let flags = MQ_OFlag::O_CREAT | MQ_OFlag::O_EXCL | MQ_OFlag::O_RDWR;
@@ -45,16 +44,15 @@ fn run() -> Result<()> {
     child.finish()?;
     let (count, said) = said.split_once(' ').context("python3's answer")?;
     say!("python: opened {name}, {said}; rust: unlinked the name")?;
-    let deadline = clock_gettime(ClockId::CLOCK_REALTIME)? + TimeSpec::from(Duration::from_secs(5));
+    let now = clock_gettime(ClockId::CLOCK_REALTIME).context("clock_gettime")?;
+    let deadline = now + TimeSpec::from(Duration::from_secs(5));
     let mut buf = [0u8; 128];
-    for _ in 0..count.parse::<usize>()? {
+    let count: usize = count.parse().with_context(|| format!("python3's count {count:?}"))?;
+    for _ in 0..count {
         let mut priority = 0;
         let n =
             mq_timedreceive(&queue, &mut buf, &mut priority, &deadline).context("mq_receive")?;
-        say!(
-            "rust: received priority {priority}: {:?}",
-            String::from_utf8_lossy(&buf[..n])
-        )?;
+        say!("rust: received priority {priority}: {:?}", String::from_utf8_lossy(&buf[..n]))?;
     }
     Ok(())
 }
@@ -65,9 +63,7 @@ fn hand_over(queue: &MqdT, name: &str, socket: UnixStream, lines: &mut Lines) ->
     let child = python::start(include_str!("posix_queue.py"), &[name], socket)?;
     match lines.next() {
         Some(line) => Ok((line.context("reading from python3")?, child)),
-        None => child
-            .finish()
-            .and(Err(anyhow!("python3 ended without a word"))),
+        None => child.finish().and(Err(anyhow!("python3 ended without a word"))),
     }
 }
 

@@ -43,18 +43,14 @@ fn worker() -> Result<()> {
         let numbers = numbers.with_context(|| format!("{text:?} is not numbers"))?;
         let answer = numbers.iter().map(|n| n * n).sum::<u64>().to_string();
         let frame = [&(answer.len() as i32).to_be_bytes()[..], answer.as_bytes()].concat();
-        output
-            .write_all(&frame)
-            .and_then(|()| output.flush())
-            .context("answering")?;
+        output.write_all(&frame).and_then(|()| output.flush()).context("answering")?;
     }
 }
 
 /// Starts the Python parent and prints what it reports.
 fn run() -> Result<()> {
     let (ours, theirs) = UnixStream::pair().context("socketpair")?;
-    ours.set_read_timeout(Some(Duration::from_secs(5)))
-        .context("SO_RCVTIMEO")?;
+    ours.set_read_timeout(Some(Duration::from_secs(5))).context("SO_RCVTIMEO")?;
     let exe = std::env::current_exe().context("finding this program")?;
     let mut argv = vec![exe.to_string_lossy().into_owned()];
     argv.extend(std::env::args().skip(1));

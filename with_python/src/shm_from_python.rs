@@ -53,9 +53,7 @@ fn run() -> Result<()> {
     let mut map = unsafe { memmap2::MmapMut::map_mut(&file) }.context("mmap")?;
     let mut socket = &ours;
     socket.write_all(b"attached\n").context("telling python3")?;
-    let message = map
-        .get(..length)
-        .context("a message longer than the block")?;
+    let message = map.get(..length).context("a message longer than the block")?;
     say!(
         "rust: attached to /{name}: {mapped} bytes (Python asked for {size}), message {:?}",
         String::from_utf8_lossy(message)

@@ -55,9 +55,7 @@ fn share(name: &str, file: File) -> Result<String> {
     ours.set_read_timeout(patience).context("SO_RCVTIMEO")?;
     let child = python::start(include_str!("shm_attach.py"), &[name], theirs)?;
     let (mut said, mut reader) = (String::new(), BufReader::new(&ours));
-    reader
-        .read_line(&mut said)
-        .context("reading from python3")?;
+    reader.read_line(&mut said).context("reading from python3")?;
     if said != "attached\n" {
         child.finish()?; // Its own error says more than ours.
         bail!("python3 said {said:?}, not \"attached\"");

@@ -59,9 +59,7 @@ impl IsolationChoice {
     pub fn resolve(self) -> Isolation {
         match self {
             IsolationChoice::Auto => Isolation::detect(),
-            IsolationChoice::None => Isolation::Shared {
-                why: "--isolation none".to_string(),
-            },
+            IsolationChoice::None => Isolation::Shared { why: "--isolation none".to_string() },
         }
     }
 }
@@ -99,9 +97,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, String
         "help" => return Ok(Command::Help),
         // bench's arguments are ipc_bench's own: passed on unchanged, defaults included.
         "bench" => {
-            return Ok(Command::Bench(
-                parser.raw_args().map_err(message)?.collect(),
-            ));
+            return Ok(Command::Bench(parser.raw_args().map_err(message)?.collect()));
         }
         "tidy" => {
             return match parser.next().map_err(message)? {
@@ -176,9 +172,7 @@ fn value(parser: &mut lexopt::Parser) -> Result<String, String> {
 
 fn message(error: lexopt::Error) -> String {
     match error {
-        lexopt::Error::MissingValue {
-            option: Some(option),
-        } => format!("`{option}` needs a value"),
+        lexopt::Error::MissingValue { option: Some(option) } => format!("`{option}` needs a value"),
         other => other.to_string(),
     }
 }
@@ -207,9 +201,7 @@ fn parse_timeout(value: &str) -> Result<Duration, String> {
 fn parse_count(flag: &str, value: &str) -> Result<u32, String> {
     match value.parse::<u32>() {
         Ok(n) if (1..=100_000).contains(&n) => Ok(n),
-        _ => Err(format!(
-            "bad {flag} `{value}`: expected a whole number from 1 to 100000"
-        )),
+        _ => Err(format!("bad {flag} `{value}`: expected a whole number from 1 to 100000")),
     }
 }
 
@@ -223,16 +215,10 @@ mod tests {
 
     #[test]
     fn verify_with_options_and_names() {
-        let Command::Verify(options, names) = parse_str(&[
-            "verify",
-            "--timeout",
-            "1.5",
-            "--repeat=50",
-            "--jobs",
-            "2",
-            "ipc_pipe",
-        ])
-        .unwrap() else {
+        let Command::Verify(options, names) =
+            parse_str(&["verify", "--timeout", "1.5", "--repeat=50", "--jobs", "2", "ipc_pipe"])
+                .unwrap()
+        else {
             panic!("not verify");
         };
         assert_eq!(options.timeout, Duration::from_millis(1500));
@@ -243,39 +229,18 @@ mod tests {
 
     #[test]
     fn bad_input_is_one_clear_line() {
-        assert_eq!(
-            parse_str(&[]).unwrap(),
-            Command::Help,
-            "a bare `cargo xtask` helps"
-        );
-        assert_eq!(
-            parse_str(&["frobnicate"]).unwrap_err(),
-            "unknown command `frobnicate`"
-        );
-        assert_eq!(
-            parse_str(&["verify", "--fast"]).unwrap_err(),
-            "unknown option `--fast`"
-        );
-        assert_eq!(
-            parse_str(&["verify", "--timeout"]).unwrap_err(),
-            "`--timeout` needs a value"
-        );
+        assert_eq!(parse_str(&[]).unwrap(), Command::Help, "a bare `cargo xtask` helps");
+        assert_eq!(parse_str(&["frobnicate"]).unwrap_err(), "unknown command `frobnicate`");
+        assert_eq!(parse_str(&["verify", "--fast"]).unwrap_err(), "unknown option `--fast`");
+        assert_eq!(parse_str(&["verify", "--timeout"]).unwrap_err(), "`--timeout` needs a value");
         assert!(
-            parse_str(&["verify", "--timeout", "0"])
-                .unwrap_err()
-                .starts_with("bad --timeout `0`")
+            parse_str(&["verify", "--timeout", "0"]).unwrap_err().starts_with("bad --timeout `0`")
         );
         assert!(parse_str(&["verify", "--timeout", "nan"]).is_err());
         assert!(
-            parse_str(&["verify", "--repeat", "-3"])
-                .unwrap_err()
-                .starts_with("bad --repeat `-3`")
+            parse_str(&["verify", "--repeat", "-3"]).unwrap_err().starts_with("bad --repeat `-3`")
         );
-        assert!(
-            parse_str(&["bless", "--jobs=0"])
-                .unwrap_err()
-                .starts_with("bad --jobs `0`")
-        );
+        assert!(parse_str(&["bless", "--jobs=0"]).unwrap_err().starts_with("bad --jobs `0`"));
     }
 
     #[test]

@@ -63,14 +63,8 @@ fn cases(dir: &Path) -> Result<()> {
         let _childs_own = RemoveOnDrop(dir.join("owned-by-the-child"));
         panic!("the child panics on purpose (this message is expected)")
     })?;
-    ensure!(
-        e.to_string().contains("status 101"),
-        "a panicking child: {e:#}"
-    );
-    ensure!(
-        path.exists(),
-        "the child's unwinding removed the parent's file"
-    );
+    ensure!(e.to_string().contains("status 101"), "a panicking child: {e:#}");
+    ensure!(path.exists(), "the child's unwinding removed the parent's file");
 
     // An error: the child's own words reach the parent, to be printed once, by the parent;
     // and the parent's state is intact.
@@ -79,38 +73,26 @@ fn cases(dir: &Path) -> Result<()> {
         e.to_string().ends_with(": failing on purpose") && e.to_string().starts_with("child "),
         "a failing child: {e:#}"
     );
-    ensure!(
-        !stdout_closed(&e),
-        "a failing child is not a closed stdout: {e:#}"
-    );
+    ensure!(!stdout_closed(&e), "a failing child is not a closed stdout: {e:#}");
     ensure!(path.exists(), "a failing child removed the parent's file");
 
     // A closed stdout (`| head`): the parent gets it as its own, and ends quietly. (A failed
     // write always carries its errno; `fork` passes on EIO for an error without one.)
     let e = failure_of(|| Err(StdoutError(io::Error::from_raw_os_error(libc::EPIPE)))?)?;
-    ensure!(
-        stdout_closed(&e),
-        "a child's closed stdout must reach the parent: {e:#}"
-    );
+    ensure!(stdout_closed(&e), "a child's closed stdout must reach the parent: {e:#}");
 
     // A full disk: the parent gets the child's errno, to report once.
     let e = failure_of(|| Err(StdoutError(io::Error::from_raw_os_error(libc::ENOSPC)))?)?;
-    let errno = e
-        .downcast_ref::<StdoutError>()
-        .and_then(|StdoutError(e)| e.raw_os_error());
+    let errno = e.downcast_ref::<StdoutError>().and_then(|StdoutError(e)| e.raw_os_error());
     ensure!(errno == Some(libc::ENOSPC), "a child's full stdout: {e:#}");
-    ensure!(
-        !stdout_closed(&e),
-        "a full stdout is not a closed one: {e:#}"
-    );
+    ensure!(!stdout_closed(&e), "a full stdout is not a closed one: {e:#}");
 
     // A child that ends itself with a status above 128 is not a stdout error, nor a success.
     for status in [137, 160] {
         // Safety: _exit takes no pointer and runs nothing of the parent's.
         let e = failure_of(|| unsafe { libc::_exit(status) })?;
         ensure!(
-            e.to_string()
-                .ends_with(&format!("exited with status {status}"))
+            e.to_string().ends_with(&format!("exited with status {status}"))
                 && e.downcast_ref::<StdoutError>().is_none(),
             "a child that exited with {status}: {e:#}"
         );
@@ -127,10 +109,7 @@ fn cases(dir: &Path) -> Result<()> {
             fork::wait(child)?;
             bail!("fork with two threads was allowed");
         }
-        Err(e) => ensure!(
-            e.to_string().contains("2 threads"),
-            "fork with two threads: {e:#}"
-        ),
+        Err(e) => ensure!(e.to_string().contains("2 threads"), "fork with two threads: {e:#}"),
     }
 
     // A clean exit; and the parent drops the work unrun.

@@ -12,11 +12,7 @@ const XTASK: &str = env!("CARGO_BIN_EXE_xtask");
 
 fn xtask(tmpdir: &Path, args: &[&str]) -> Command {
     let mut command = Command::new(XTASK);
-    command
-        .args(args)
-        .env("TMPDIR", tmpdir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    command.args(args).env("TMPDIR", tmpdir).stdout(Stdio::piped()).stderr(Stdio::piped());
     command
 }
 
@@ -29,9 +25,8 @@ fn running(cmdline: &str) -> Vec<i32> {
         };
         let cmd = fs::read(entry.path().join("cmdline")).unwrap_or_default();
         let stat = fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
-        let zombie = stat
-            .rsplit_once(')')
-            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'));
+        let zombie =
+            stat.rsplit_once(')').is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'));
         if !zombie && String::from_utf8_lossy(&cmd).replace('\0', " ").trim() == cmdline {
             found.push(pid);
         }
@@ -42,10 +37,7 @@ fn running(cmdline: &str) -> Vec<i32> {
 fn wait_until(what: &str, mut ready: impl FnMut() -> bool) {
     let start = Instant::now();
     while !ready() {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "{what} never happened"
-        );
+        assert!(start.elapsed() < Duration::from_secs(10), "{what} never happened");
         thread::sleep(Duration::from_millis(10));
     }
 }
@@ -57,12 +49,8 @@ fn interrupted_run_leaves_nothing(signal: i32, expected_status: i32) {
     let tag = format!("{}{}", std::process::id(), signal);
     let script =
         format!("sleep 1{tag}1 & (setsid sleep 1{tag}2 >/dev/null 2>&1 &); exec sleep 1{tag}3");
-    let mut child: Child = xtask(
-        tmp.path(),
-        &["run", "--timeout", "60", "--", "sh", "-c", &script],
-    )
-    .spawn()
-    .unwrap();
+    let mut child: Child =
+        xtask(tmp.path(), &["run", "--timeout", "60", "--", "sh", "-c", &script]).spawn().unwrap();
     for n in 1..=3 {
         wait_until("the run's processes starting", || {
             !running(&format!("sleep 1{tag}{n}")).is_empty()
@@ -106,9 +94,8 @@ fn run(args: &[&str]) -> (Output, String) {
 #[test]
 fn another_programs_shared_memory_is_never_removed_or_blamed() {
     let tag = std::process::id();
-    let others: Vec<String> = (0..20)
-        .map(|n| format!("/dev/shm/xtask-test-other-{tag}-{n}"))
-        .collect();
+    let others: Vec<String> =
+        (0..20).map(|n| format!("/dev/shm/xtask-test-other-{tag}-{n}")).collect();
     let creator = {
         let others = others.clone();
         thread::spawn(move || {
@@ -154,10 +141,7 @@ fn sysv_objects_and_queues_left_in_a_sandbox_are_reported() {
     let (output, text) = run(&["run", "--", "sh", "-c", "ipcmk -M 4096 -S 2 -Q >/dev/null"]);
     assert!(!output.status.success());
     for kind in ["shared memory", "semaphore set", "message queue"] {
-        assert!(
-            text.contains(&format!("left behind: SysV {kind} id")),
-            "{text}"
-        );
+        assert!(text.contains(&format!("left behind: SysV {kind} id")), "{text}");
     }
 }
 
@@ -167,15 +151,7 @@ fn runaway_output_is_reported_on_time_with_bounded_memory() {
     let start = Instant::now();
     let mut child = xtask(
         tmp.path(),
-        &[
-            "run",
-            "--timeout",
-            "2",
-            "--",
-            "sh",
-            "-c",
-            "exec yes 'runaway line of output'",
-        ],
+        &["run", "--timeout", "2", "--", "sh", "-c", "exec yes 'runaway line of output'"],
     )
     .spawn()
     .unwrap();
@@ -226,23 +202,17 @@ fn programs_start_with_no_signal_blocked() {
 fn a_closed_stdout_ends_quietly_and_a_full_one_is_one_line() {
     use std::io::{BufRead, BufReader};
     let tmp = tempfile::tempdir().unwrap();
-    let mut child = xtask(tmp.path(), &["run", "--", "sh", "-c", "echo one; echo two"])
-        .spawn()
-        .unwrap();
+    let mut child =
+        xtask(tmp.path(), &["run", "--", "sh", "-c", "echo one; echo two"]).spawn().unwrap();
     let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
     // The reader is gone: like `| head -1`.
     let output = child.wait_with_output().unwrap();
     assert!(first.starts_with("isolation:"), "{first}");
     assert_eq!(output.status.code(), Some(0));
     assert_eq!(String::from_utf8_lossy(&output.stderr), "");
 
-    let full = fs::OpenOptions::new()
-        .write(true)
-        .open("/dev/full")
-        .unwrap();
+    let full = fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
     let output = Command::new(XTASK)
         .args(["run", "--", "true"])
         .env("TMPDIR", tmp.path())

@@ -17,10 +17,7 @@ fn modules(src: &Path) -> BTreeMap<String, PathBuf> {
                 folders.push(path);
             } else if path.extension().is_some_and(|e| e == "rs") {
                 let relative = path.strip_prefix(src).expect("found under src");
-                let name = relative
-                    .with_extension("")
-                    .to_string_lossy()
-                    .replace('/', "::");
+                let name = relative.with_extension("").to_string_lossy().replace('/', "::");
                 if !name.ends_with("mod") && name != "main" {
                     found.insert(name, path);
                 }
@@ -36,20 +33,16 @@ fn uses(text: &str, known: &BTreeMap<String, PathBuf>) -> BTreeSet<String> {
     let mut used = BTreeSet::new();
     let mut resolve = |path: &str| {
         let parts: Vec<&str> = path.split("::").filter(|p| !p.is_empty()).collect();
-        if let Some(module) = (1..=parts.len())
-            .rev()
-            .map(|n| parts[..n].join("::"))
-            .find(|m| known.contains_key(m))
+        if let Some(module) =
+            (1..=parts.len()).rev().map(|n| parts[..n].join("::")).find(|m| known.contains_key(m))
         {
             used.insert(module);
         }
     };
     for (at, _) in text.match_indices("crate::") {
         let rest = &text[at + "crate::".len()..];
-        let path: String = rest
-            .chars()
-            .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':')
-            .collect();
+        let path: String =
+            rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':').collect();
         let after = &rest[path.len()..];
         if let Some(list) = after.strip_prefix('{') {
             // One level of braces: `crate::links::{mqueue, pipe}`, `crate::{sys, links::watch}`.
@@ -98,11 +91,7 @@ fn circles_in(src: &Path) -> Vec<String> {
             (name.clone(), used)
         })
         .collect();
-    known
-        .keys()
-        .filter_map(|m| circle(&graph, m))
-        .map(|c| c.join(" -> "))
-        .collect()
+    known.keys().filter_map(|m| circle(&graph, m)).map(|c| c.join(" -> ")).collect()
 }
 
 #[test]
@@ -114,29 +103,17 @@ fn no_module_names_one_that_names_it_back() {
     assert!(modules(&bench).contains_key("links::shm_sem"));
     for src in [xtask, bench] {
         let circles = circles_in(&src);
-        assert!(
-            circles.is_empty(),
-            "module circles in {}:\n{}",
-            src.display(),
-            circles.join("\n")
-        );
+        assert!(circles.is_empty(), "module circles in {}:\n{}", src.display(), circles.join("\n"));
     }
 }
 
 #[test]
 fn a_circle_is_found() {
-    let graph: BTreeMap<String, BTreeSet<String>> = [
-        ("a", vec!["b"]),
-        ("b", vec!["c"]),
-        ("c", vec!["a"]),
-        ("d", vec!["a"]),
-    ]
-    .into_iter()
-    .map(|(m, to)| (m.to_string(), to.into_iter().map(String::from).collect()))
-    .collect();
-    assert_eq!(
-        circle(&graph, "a"),
-        Some(vec!["a".into(), "b".into(), "c".into(), "a".into()])
-    );
+    let graph: BTreeMap<String, BTreeSet<String>> =
+        [("a", vec!["b"]), ("b", vec!["c"]), ("c", vec!["a"]), ("d", vec!["a"])]
+            .into_iter()
+            .map(|(m, to)| (m.to_string(), to.into_iter().map(String::from).collect()))
+            .collect();
+    assert_eq!(circle(&graph, "a"), Some(vec!["a".into(), "b".into(), "c".into(), "a".into()]));
     assert_eq!(circle(&graph, "d"), None);
 }

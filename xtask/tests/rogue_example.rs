@@ -34,11 +34,8 @@ fn workspace(dir: &Path, tag: &str) {
     let crate_dir = dir.join("rogue");
     fs::create_dir_all(crate_dir.join("src")).unwrap();
     fs::create_dir_all(crate_dir.join("golden")).unwrap();
-    fs::write(
-        dir.join("Cargo.toml"),
-        "[workspace]\nmembers = [\"rogue\"]\nresolver = \"3\"\n",
-    )
-    .unwrap();
+    fs::write(dir.join("Cargo.toml"), "[workspace]\nmembers = [\"rogue\"]\nresolver = \"3\"\n")
+        .unwrap();
     fs::write(
         crate_dir.join("Cargo.toml"),
         "[package]\nname = \"rogue\"\nversion = \"0.1.0\"\nedition = \"2024\"\n",
@@ -60,9 +57,8 @@ fn sleeping(argument: &str) -> bool {
     fs::read_dir("/proc").unwrap().flatten().any(|entry| {
         let cmdline = fs::read(entry.path().join("cmdline")).unwrap_or_default();
         let stat = fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
-        let zombie = stat
-            .rsplit_once(')')
-            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'));
+        let zombie =
+            stat.rsplit_once(')').is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'));
         !zombie && cmdline == format!("sleep\0{argument}\0").as_bytes()
     })
 }
@@ -88,15 +84,9 @@ fn a_binary_that_ignores_its_arguments_is_timed_out_in_the_sandbox() {
     eprintln!("{stdout}{stderr}took {took:?}");
     assert!(!output.status.success());
     assert!(took < Duration::from_secs(2 + 2), "took {took:?}");
-    assert!(
-        stdout.contains("rogue/rogue"),
-        "the report names the recipe"
-    );
+    assert!(stdout.contains("rogue/rogue"), "the report names the recipe");
     assert!(stdout.contains("timed out"), "the report says why");
-    assert!(
-        !sleeping(&format!("3{tag}")),
-        "the grandchild outlived verify"
-    );
+    assert!(!sleeping(&format!("3{tag}")), "the grandchild outlived verify");
     let left: Vec<_> = fs::read_dir(tmp.path()).unwrap().flatten().collect();
     assert!(left.is_empty(), "left in TMPDIR: {left:?}");
 }

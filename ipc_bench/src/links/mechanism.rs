@@ -59,10 +59,9 @@ impl Mechanism {
     /// Why the mechanism cannot carry messages of `size` bytes here, if it cannot.
     pub fn cannot_carry(self, size: usize) -> Option<String> {
         match self {
-            Mechanism::Mqueue if size > mqueue::max_msgsize() => Some(format!(
-                "too big for a queue (msgsize_max {})",
-                mqueue::max_msgsize()
-            )),
+            Mechanism::Mqueue if size > mqueue::max_msgsize() => {
+                Some(format!("too big for a queue (msgsize_max {})", mqueue::max_msgsize()))
+            }
             _ => None,
         }
     }

@@ -26,11 +26,7 @@ pub fn max_msgsize() -> usize {
 }
 
 fn read_limit(name: &str) -> Option<usize> {
-    std::fs::read_to_string(format!("/proc/sys/fs/mqueue/{name}"))
-        .ok()?
-        .trim()
-        .parse()
-        .ok()
+    std::fs::read_to_string(format!("/proc/sys/fs/mqueue/{name}")).ok()?.trim().parse().ok()
 }
 
 pub struct MqEnd {
@@ -48,12 +44,7 @@ pub fn link(spec: Spec) -> crate::Result<(MqEnd, MqEnd)> {
     let (down_tx, down_rx, down_wake) = queue(spec.size, maxmsg)?;
     let (up_tx, up_rx, up_wake) = queue(spec.size, maxmsg)?;
     Ok((
-        MqEnd {
-            tx: Some(down_tx),
-            rx: Some(up_rx),
-            wake: Some(up_wake),
-            buf: vec![0; spec.size],
-        },
+        MqEnd { tx: Some(down_tx), rx: Some(up_rx), wake: Some(up_wake), buf: vec![0; spec.size] },
         MqEnd {
             tx: Some(up_tx),
             rx: Some(down_rx),
@@ -72,12 +63,8 @@ fn queue(size: usize, maxmsg: usize) -> crate::Result<(MqdT, MqdT, MqdT)> {
     let name = unique_name("mq");
     // Attributes are always passed: nix 0.31's mq_open with O_CREAT and `None` calls C's
     // mq_open with two arguments, and the mode and attributes it reads are garbage.
-    let attr = MqAttr::new(
-        0,
-        mq_attr_member_t::try_from(maxmsg)?,
-        mq_attr_member_t::try_from(size)?,
-        0,
-    );
+    let attr =
+        MqAttr::new(0, mq_attr_member_t::try_from(maxmsg)?, mq_attr_member_t::try_from(size)?, 0);
     let held = SignalsHeld::new()?;
     let tx = mq_open(
         name.as_str(),
@@ -152,10 +139,7 @@ impl End for MqEnd {
 
 impl Drop for MqEnd {
     fn drop(&mut self) {
-        for queue in [self.tx.take(), self.rx.take(), self.wake.take()]
-            .into_iter()
-            .flatten()
-        {
+        for queue in [self.tx.take(), self.rx.take(), self.wake.take()].into_iter().flatten() {
             // Closing a valid descriptor cannot fail; the queue itself goes away with its last
             // descriptor, because its name is already gone.
             let _ = mq_close(queue);

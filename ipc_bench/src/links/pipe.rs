@@ -20,16 +20,8 @@ pub fn link(spec: Spec) -> io::Result<(PipeEnd, PipeEnd)> {
     let (down_rx, down_tx) = io::pipe()?;
     let (up_rx, up_tx) = io::pipe()?;
     Ok((
-        PipeEnd {
-            tx: down_tx,
-            rx: up_rx,
-            buf: vec![0; spec.size],
-        },
-        PipeEnd {
-            tx: up_tx,
-            rx: down_rx,
-            buf: vec![0; spec.size],
-        },
+        PipeEnd { tx: down_tx, rx: up_rx, buf: vec![0; spec.size] },
+        PipeEnd { tx: up_tx, rx: down_rx, buf: vec![0; spec.size] },
     ))
 }
 

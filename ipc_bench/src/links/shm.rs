@@ -79,13 +79,7 @@ pub fn rings(spec: Spec) -> crate::Result<(Ring, Ring)> {
             // every process that maps this memory, which is what it is for.
             Errno::result(unsafe { libc::sem_init(sem, 1, u32::try_from(value)?) })?;
         }
-        Ok(Ring {
-            _map: Rc::clone(&map),
-            header,
-            data,
-            size: spec.size,
-            slots: slots as u64,
-        })
+        Ok(Ring { _map: Rc::clone(&map), header, data, size: spec.size, slots: slots as u64 })
     };
     Ok((ring(0)?, ring(ring_len)?))
 }
@@ -152,11 +146,7 @@ impl Ring {
     /// The caller is this ring's only producer and has seen the consumer release the slot
     /// (with acquire ordering): no other access to the slot can happen during the copy.
     pub unsafe fn write(&self, n: u64, msg: &[u8]) {
-        assert_eq!(
-            msg.len(),
-            self.size,
-            "every message on a link has the link's size"
-        );
+        assert_eq!(msg.len(), self.size, "every message on a link has the link's size");
         // Safety: the slot lies inside the ring; exclusive access is the caller's promise.
         unsafe {
             let slot = self.data.add((n % self.slots) as usize * self.size);

@@ -33,18 +33,8 @@ pub struct SemEnd {
 pub fn link(spec: Spec) -> crate::Result<(SemEnd, SemEnd)> {
     let (down, up) = rings(spec)?;
     Ok((
-        SemEnd {
-            tx: down.clone(),
-            rx: up.clone(),
-            sent: 0,
-            received: 0,
-        },
-        SemEnd {
-            tx: up,
-            rx: down,
-            sent: 0,
-            received: 0,
-        },
+        SemEnd { tx: down.clone(), rx: up.clone(), sent: 0, received: 0 },
+        SemEnd { tx: up, rx: down, sent: 0, received: 0 },
     ))
 }
 
@@ -61,11 +51,7 @@ fn wait(sem: *mut libc::sem_t, what: &str) -> io::Result<()> {
     // update until it succeeds or finds the count at zero, while `sem_wait` tries once and, if
     // the other process touched the word at that moment, registers as a waiter, which makes
     // the next `sem_post` a futex system call.
-    let tries = if sys::peer_may_run_meanwhile() {
-        SPIN_TRIES
-    } else {
-        1
-    };
+    let tries = if sys::peer_may_run_meanwhile() { SPIN_TRIES } else { 1 };
     for _ in 0..tries {
         // Safety: `sem` is an initialised semaphore in a mapping the caller's ring keeps alive.
         match Errno::result(unsafe { libc::sem_trywait(sem) }) {

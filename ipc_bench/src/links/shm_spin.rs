@@ -32,18 +32,8 @@ pub struct SpinEnd {
 pub fn link(spec: Spec) -> crate::Result<(SpinEnd, SpinEnd)> {
     let (down, up) = rings(spec)?;
     Ok((
-        SpinEnd {
-            tx: down.clone(),
-            rx: up.clone(),
-            sent: 0,
-            received: 0,
-        },
-        SpinEnd {
-            tx: up,
-            rx: down,
-            sent: 0,
-            received: 0,
-        },
+        SpinEnd { tx: down.clone(), rx: up.clone(), sent: 0, received: 0 },
+        SpinEnd { tx: up, rx: down, sent: 0, received: 0 },
     ))
 }
 
@@ -88,10 +78,7 @@ impl End for SpinEnd {
         let n = self.received;
         let ring = &self.rx;
         // Acquire pairs with the producer's release of `head`: the slot's bytes are visible.
-        wait_until(
-            || ring.head().load(Ordering::Acquire) > n,
-            "arrived in the ring",
-        )?;
+        wait_until(|| ring.head().load(Ordering::Acquire) > n, "arrived in the ring")?;
         // Safety: this process is the ring's only consumer, and message `n` is published.
         let result = unsafe { ring.read(n, f) };
         // Release: our reads of the slot happen before the producer may reuse it.

@@ -16,14 +16,8 @@ pub struct SocketEnd {
 pub fn link(spec: Spec) -> io::Result<(SocketEnd, SocketEnd)> {
     let (a, b) = UnixStream::pair()?;
     Ok((
-        SocketEnd {
-            stream: a,
-            buf: vec![0; spec.size],
-        },
-        SocketEnd {
-            stream: b,
-            buf: vec![0; spec.size],
-        },
+        SocketEnd { stream: a, buf: vec![0; spec.size] },
+        SocketEnd { stream: b, buf: vec![0; spec.size] },
     ))
 }
 

@@ -31,16 +31,7 @@ impl End for ChannelEnd {
 pub fn channels(slots: usize) -> (ChannelEnd, ChannelEnd) {
     let (down_tx, down_rx) = sync_channel(slots);
     let (up_tx, up_rx) = sync_channel(slots);
-    (
-        ChannelEnd {
-            tx: down_tx,
-            rx: up_rx,
-        },
-        ChannelEnd {
-            tx: up_tx,
-            rx: down_rx,
-        },
-    )
+    (ChannelEnd { tx: down_tx, rx: up_rx }, ChannelEnd { tx: up_tx, rx: down_rx })
 }
 
 /// One message slot per direction, guarded by a mutex, with a condition variable for "full"
@@ -65,22 +56,12 @@ pub struct MailboxEnd {
 pub fn mailboxes(size: usize) -> (MailboxEnd, MailboxEnd) {
     let new = || {
         Arc::new(Mailbox {
-            slot: Mutex::new(Slot {
-                full: false,
-                bytes: vec![0; size],
-                closed: false,
-            }),
+            slot: Mutex::new(Slot { full: false, bytes: vec![0; size], closed: false }),
             changed: Condvar::new(),
         })
     };
     let (down, up) = (new(), new());
-    (
-        MailboxEnd {
-            tx: down.clone(),
-            rx: up.clone(),
-        },
-        MailboxEnd { tx: up, rx: down },
-    )
+    (MailboxEnd { tx: down.clone(), rx: up.clone() }, MailboxEnd { tx: up, rx: down })
 }
 
 fn gone() -> io::Error {
@@ -89,17 +70,9 @@ fn gone() -> io::Error {
 
 impl End for MailboxEnd {
     fn send(&mut self, msg: &[u8]) -> io::Result<()> {
-        let mut slot = self
-            .tx
-            .slot
-            .lock()
-            .expect("no thread panics holding the mailbox");
+        let mut slot = self.tx.slot.lock().expect("no thread panics holding the mailbox");
         while slot.full && !slot.closed {
-            slot = self
-                .tx
-                .changed
-                .wait(slot)
-                .expect("no thread panics holding the mailbox");
+            slot = self.tx.changed.wait(slot).expect("no thread panics holding the mailbox");
         }
         if slot.closed {
             return Err(gone());
@@ -111,17 +84,9 @@ impl End for MailboxEnd {
     }
 
     fn recv<R>(&mut self, f: impl FnOnce(&[u8]) -> R) -> io::Result<R> {
-        let mut slot = self
-            .rx
-            .slot
-            .lock()
-            .expect("no thread panics holding the mailbox");
+        let mut slot = self.rx.slot.lock().expect("no thread panics holding the mailbox");
         while !slot.full && !slot.closed {
-            slot = self
-                .rx
-                .changed
-                .wait(slot)
-                .expect("no thread panics holding the mailbox");
+            slot = self.rx.changed.wait(slot).expect("no thread panics holding the mailbox");
         }
         if !slot.full {
             return Err(gone());
@@ -172,11 +137,7 @@ pub enum Measured {
 pub fn measure(link: ThreadLink, round_trip: bool, setup: Setup) -> crate::Result<Measured> {
     match link {
         ThreadLink::Channel => {
-            let slots = if round_trip {
-                1
-            } else {
-                (64 * 1024 / setup.size).clamp(4, 1024)
-            };
+            let slots = if round_trip { 1 } else { (64 * 1024 / setup.size).clamp(4, 1024) };
             let (parent, child) = channels(slots);
             with_peer_thread(parent, child, round_trip, setup)
         }
@@ -193,26 +154,15 @@ fn with_peer_thread<E: End + Send + 'static>(
     round_trip: bool,
     setup: Setup,
 ) -> crate::Result<Measured> {
-    let Setup {
-        size,
-        cpus,
-        placement,
-        budget,
-    } = setup;
+    let Setup { size, cpus, placement, budget } = setup;
     let pinned = cpus.pin(placement)?;
     let child_cpu = pinned.child_cpu();
-    let peer = thread::Builder::new()
-        .name("peer".into())
-        .spawn(move || -> crate::Result<()> {
-            if let Some(cpu) = child_cpu {
-                crate::sys::pin_current(cpu)?;
-            }
-            if round_trip {
-                echo(&mut child, size)
-            } else {
-                produce(&mut child, size)
-            }
-        })?;
+    let peer = thread::Builder::new().name("peer".into()).spawn(move || -> crate::Result<()> {
+        if let Some(cpu) = child_cpu {
+            crate::sys::pin_current(cpu)?;
+        }
+        if round_trip { echo(&mut child, size) } else { produce(&mut child, size) }
+    })?;
     let result = if round_trip {
         ping_pong(&mut parent, size, budget).map(Measured::RoundTrip)
     } else {

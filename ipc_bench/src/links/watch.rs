@@ -22,10 +22,8 @@ use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, sigaction
 /// Set by the handler: a child of this process has ended since the last [`Watch`] began.
 static CHILD_ENDED: AtomicBool = AtomicBool::new(false);
 /// The semaphores the handler posts; null when none.
-static WAKE_SEMS: [AtomicPtr<libc::sem_t>; 2] = [
-    AtomicPtr::new(ptr::null_mut()),
-    AtomicPtr::new(ptr::null_mut()),
-];
+static WAKE_SEMS: [AtomicPtr<libc::sem_t>; 2] =
+    [AtomicPtr::new(ptr::null_mut()), AtomicPtr::new(ptr::null_mut())];
 /// A non-blocking queue descriptor the handler sends an empty message to; -1 when none.
 static WAKE_QUEUE: AtomicI32 = AtomicI32::new(-1);
 
@@ -94,10 +92,7 @@ pub fn child_ended() -> bool {
 
 /// The error a wait returns when the child ended under it.
 pub fn child_gone(what: &str) -> io::Error {
-    io::Error::new(
-        io::ErrorKind::BrokenPipe,
-        format!("nothing {what}: the child process ended"),
-    )
+    io::Error::new(io::ErrorKind::BrokenPipe, format!("nothing {what}: the child process ended"))
 }
 
 /// While alive, the child's death wakes `wake`. Drop it before what `wake` points into.

@@ -15,11 +15,8 @@ use crate::stats;
 use crate::sys::Placement;
 use crate::workers::Kind;
 
-const COLORS: [RGBColor; 3] = [
-    RGBColor(31, 119, 180),
-    RGBColor(214, 39, 40),
-    RGBColor(44, 160, 44),
-];
+const COLORS: [RGBColor; 3] =
+    [RGBColor(31, 119, 180), RGBColor(214, 39, 40), RGBColor(44, 160, 44)];
 
 /// Decades left free above the slowest p99: the legend's four lines take about 1.3 of them.
 const LEGEND_DECADES: f64 = 1.5;
@@ -35,11 +32,7 @@ pub fn latency_svg(results: &Results, path: &Path) -> crate::Result<()> {
         ("sans-serif", 16),
     )?;
     let range = shared_range(results);
-    for (index, (panel, &size)) in body
-        .split_evenly((1, sizes.len()))
-        .iter()
-        .zip(sizes)
-        .enumerate()
+    for (index, (panel, &size)) in body.split_evenly((1, sizes.len())).iter().zip(sizes).enumerate()
     {
         // One legend is enough: the panels share series and colours.
         draw_panel(panel, results, size, range.clone(), index == 0)?;
@@ -56,9 +49,7 @@ fn shared_range(results: &Results) -> Range<f64> {
         .iter()
         .flat_map(|c| [c.latency.median_ns, c.latency.p99_ns])
         .chain(results.refs.floor.map(|f| f.median_ns));
-    let (lo, hi) = all.fold((f64::MAX, f64::MIN), |(lo, hi), ns| {
-        (lo.min(ns), hi.max(ns))
-    });
+    let (lo, hi) = all.fold((f64::MAX, f64::MIN), |(lo, hi), ns| (lo.min(ns), hi.max(ns)));
     let lo_us = 10f64.powf((lo / 2e3).log10().floor());
     let hi_us = 10f64.powf(((hi / 1e3).log10() + LEGEND_DECADES).ceil());
     lo_us..hi_us
@@ -78,10 +69,7 @@ fn draw_panel(
     let mechanisms = results.mechanisms();
     let width = mechanisms.len() as f64;
     let mut chart = ChartBuilder::on(panel)
-        .caption(
-            format!("{} messages", stats::size(size)),
-            ("sans-serif", 15),
-        )
+        .caption(format!("{} messages", stats::size(size)), ("sans-serif", 15))
         .margin(10)
         .x_label_area_size(40)
         .y_label_area_size(60)
@@ -93,9 +81,7 @@ fn draw_panel(
         .x_label_formatter(&|x| {
             let i = x.round();
             if (x - i).abs() < 1e-6 && i >= 0.0 {
-                mechanisms
-                    .get(i as usize)
-                    .map_or(String::new(), |m| m.name().to_string())
+                mechanisms.get(i as usize).map_or(String::new(), |m| m.name().to_string())
             } else {
                 String::new()
             }
@@ -109,10 +95,7 @@ fn draw_panel(
         let floor_us = floor.median_ns / 1e3;
         let grey = RGBColor(110, 110, 110).stroke_width(2);
         chart
-            .draw_series(LineSeries::new(
-                [(-0.5, floor_us), (width - 0.5, floor_us)],
-                grey,
-            ))?
+            .draw_series(LineSeries::new([(-0.5, floor_us), (width - 0.5, floor_us)], grey))?
             .label("floor (one cache line, round trip)")
             .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], grey));
     }
@@ -136,9 +119,7 @@ fn draw_panel(
         }))?;
         chart
             .draw_series(
-                points
-                    .iter()
-                    .map(|&(x, median, _)| Circle::new((x, median), 4, color.filled())),
+                points.iter().map(|&(x, median, _)| Circle::new((x, median), 4, color.filled())),
             )?
             .label(legend_label(placement))
             .legend(move |(x, y)| Circle::new((x + 8, y), 4, color.filled()));
@@ -169,18 +150,10 @@ pub fn memory_svg(results: &WorkersResults, machine: &str, path: &Path) -> crate
         c
     };
     let max_kib = results.memory.iter().map(|m| m.pss_kib).fold(1.0, f64::max);
-    let min_kib = results
-        .memory
-        .iter()
-        .map(|m| m.pss_kib)
-        .fold(f64::MAX, f64::min)
-        .max(1.0);
+    let min_kib = results.memory.iter().map(|m| m.pss_kib).fold(f64::MAX, f64::min).max(1.0);
     let x_max = *counts.last().unwrap_or(&1) as f64 * 2.0;
     let mut chart = ChartBuilder::on(&root)
-        .caption(
-            format!("Memory per idle worker, PSS ({machine})"),
-            ("sans-serif", 15),
-        )
+        .caption(format!("Memory per idle worker, PSS ({machine})"), ("sans-serif", 15))
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(70)

@@ -72,9 +72,7 @@ impl Results {
     }
 
     fn throughput_of(&self, m: Mechanism, p: Placement, size: usize) -> Option<&ThroughputCell> {
-        self.throughput
-            .iter()
-            .find(|c| c.mechanism == m && c.placement == p && c.size == size)
+        self.throughput.iter().find(|c| c.mechanism == m && c.placement == p && c.size == size)
     }
 
     /// The placements that were measured, in table order.
@@ -112,10 +110,7 @@ impl Results {
                     stats::time(cell.latency.median_ns),
                     stats::time(floor.median_ns)
                 );
-                found.push(Violation {
-                    subject: Subject::Latency(i),
-                    text,
-                });
+                found.push(Violation { subject: Subject::Latency(i), text });
             }
         }
         for (i, cell) in self.throughput.iter().enumerate() {
@@ -134,10 +129,7 @@ impl Results {
                     stats::bandwidth(throughput.mb_per_sec()),
                     stats::bandwidth(copy.mb_per_sec())
                 );
-                found.push(Violation {
-                    subject: Subject::Throughput(i),
-                    text,
-                });
+                found.push(Violation { subject: Subject::Throughput(i), text });
             }
         }
         for copy in &self.refs.memcpy {
@@ -198,13 +190,8 @@ impl Results {
                 let mut row = vec![mechanism.name().to_string(), placement.name().to_string()];
                 for &size in &self.stream_sizes {
                     row.push(match self.throughput_of(mechanism, placement, size) {
-                        Some(ThroughputCell {
-                            throughput: Ok(t), ..
-                        }) => throughput_text(t),
-                        Some(ThroughputCell {
-                            throughput: Err(why),
-                            ..
-                        }) => why.clone(),
+                        Some(ThroughputCell { throughput: Ok(t), .. }) => throughput_text(t),
+                        Some(ThroughputCell { throughput: Err(why), .. }) => why.clone(),
                         None => "n/a".to_string(),
                     });
                 }
@@ -226,9 +213,7 @@ impl Results {
             let mut row = vec![name.to_string()];
             for &size in sizes {
                 row.push(
-                    list.iter()
-                        .find(|t| t.size == size)
-                        .map_or("n/a".to_string(), throughput_text),
+                    list.iter().find(|t| t.size == size).map_or("n/a".to_string(), throughput_text),
                 );
             }
             row
@@ -252,10 +237,7 @@ impl Results {
             headers,
             rows: vec![
                 per_size("memcpy, one copy in cache", &self.refs.memcpy),
-                per_size(
-                    "the loop alone: stamp, copy, check, no IPC",
-                    &self.refs.loop_alone,
-                ),
+                per_size("the loop alone: stamp, copy, check, no IPC", &self.refs.loop_alone),
                 floor_row,
                 clock_row,
             ],
@@ -270,19 +252,11 @@ impl Results {
             md,
             "Machine: {}. Mode: {}. Took {:.1} s. Produced by `cargo xtask bench{}`.\n",
             self.machine,
-            if self.quick {
-                "quick (rough figures)"
-            } else {
-                "full"
-            },
+            if self.quick { "quick (rough figures)" } else { "full" },
             self.took.as_secs_f64(),
             if self.quick { " --quick" } else { "" }
         );
-        for table in [
-            self.latency_table(),
-            self.throughput_table(),
-            self.reference_table(),
-        ] {
+        for table in [self.latency_table(), self.throughput_table(), self.reference_table()] {
             md.push_str(&table.markdown());
             md.push('\n');
         }
@@ -302,10 +276,7 @@ impl Results {
         let mut text = String::new();
         if violations.is_empty() {
             let round_trips = match self.refs.floor {
-                Some(_) => format!(
-                    "all {} round trips at or above the floor",
-                    self.latency.len()
-                ),
+                Some(_) => format!("all {} round trips at or above the floor", self.latency.len()),
                 None => "round trips not checked (no floor on one CPU)".to_string(),
             };
             let _ = writeln!(
@@ -313,10 +284,7 @@ impl Results {
                 "Checks: every message's sequence number, checksum and sender verified; \
                  {round_trips}, all {} streams at or below memcpy, memcpy at least as fast as \
                  the loop that contains it.",
-                self.throughput
-                    .iter()
-                    .filter(|c| c.throughput.is_ok())
-                    .count()
+                self.throughput.iter().filter(|c| c.throughput.is_ok()).count()
             );
         } else {
             text.push_str(
@@ -341,11 +309,7 @@ impl Results {
 }
 
 fn throughput_text(t: &Throughput) -> String {
-    format!(
-        "{}, {}",
-        stats::rate(t.messages_per_sec()),
-        stats::bandwidth(t.mb_per_sec())
-    )
+    format!("{}, {}", stats::rate(t.messages_per_sec()), stats::bandwidth(t.mb_per_sec()))
 }
 
 /// A table with a title; the first columns are names, the rest are figures.
@@ -358,11 +322,7 @@ pub struct Table {
 impl Table {
     /// Leading columns that hold names (left-aligned); the others are right-aligned.
     fn name_columns(&self) -> usize {
-        if self.headers.first().is_some_and(|h| h == "mechanism") {
-            2
-        } else {
-            1
-        }
+        if self.headers.first().is_some_and(|h| h == "mechanism") { 2 } else { 1 }
     }
 
     pub fn text(&self) -> String {
@@ -410,9 +370,8 @@ impl Table {
         let names = self.name_columns();
         let mut out = format!("**{}**\n\n", self.title);
         let _ = writeln!(out, "| {} |", self.headers.join(" | "));
-        let align: Vec<&str> = (0..self.headers.len())
-            .map(|i| if i < names { "---" } else { "---:" })
-            .collect();
+        let align: Vec<&str> =
+            (0..self.headers.len()).map(|i| if i < names { "---" } else { "---:" }).collect();
         let _ = writeln!(out, "|{}|", align.join("|"));
         for row in &self.rows {
             let _ = writeln!(out, "| {} |", row.join(" | "));
@@ -461,11 +420,7 @@ mod tests {
     }
 
     fn results(median_ns: f64, mb_per_sec: f64) -> Results {
-        let latency = |median_ns| Latency {
-            median_ns,
-            p99_ns: median_ns * 2.0,
-            samples: 1000,
-        };
+        let latency = |median_ns| Latency { median_ns, p99_ns: median_ns * 2.0, samples: 1000 };
         let per_sec = |mb: f64| Throughput {
             messages: (mb * 1e6 / 64.0) as u64,
             size: 64,
@@ -543,10 +498,7 @@ mod tests {
         let v = r.violations();
         assert_eq!(v.len(), 1);
         assert_eq!(v[0].subject, Subject::Limits { size: 64 });
-        assert!(
-            v[0].text.contains("faster than the memcpy it contains"),
-            "{v:?}"
-        );
+        assert!(v[0].text.contains("faster than the memcpy it contains"), "{v:?}");
     }
 
     #[test]

@@ -26,12 +26,7 @@ pub struct WorkersResults {
 
 impl WorkersResults {
     pub fn tables(&self) -> Vec<Table> {
-        vec![
-            self.start_table(),
-            self.memory_table(),
-            self.handoff_table(),
-            self.cpu_table(),
-        ]
+        vec![self.start_table(), self.memory_table(), self.handoff_table(), self.cpu_table()]
     }
 
     fn start_table(&self) -> Table {
@@ -43,19 +38,14 @@ impl WorkersResults {
             .collect();
         for (bytes, l) in &self.start.fork_with_memory {
             rows.push(latency_row(
-                format!(
-                    "forked process, parent with {} touched",
-                    stats::size(*bytes)
-                ),
+                format!("forked process, parent with {} touched", stats::size(*bytes)),
                 l,
             ));
         }
         Table {
             title: "Start and finish one worker (start, run nothing, wait for it; unpinned)"
                 .to_string(),
-            headers: ["worker", "median", "p99", "runs"]
-                .map(String::from)
-                .to_vec(),
+            headers: ["worker", "median", "p99", "runs"].map(String::from).to_vec(),
             rows,
         }
     }
@@ -141,12 +131,8 @@ impl WorkersResults {
             Runner::PythonMultiprocessing,
         ];
         for runner in runners {
-            let row = |workers| {
-                self.cpu
-                    .rows
-                    .iter()
-                    .find(|r| r.runner == runner && r.workers == workers)
-            };
+            let row =
+                |workers| self.cpu.rows.iter().find(|r| r.runner == runner && r.workers == workers);
             let (Some(one), Some(two)) = (row(1), row(2)) else {
                 continue;
             };
@@ -162,10 +148,7 @@ impl WorkersResults {
                 runner.name().to_string(),
                 spread(one),
                 spread(two),
-                format!(
-                    "{:.2}x",
-                    one.median().as_secs_f64() / two.median().as_secs_f64()
-                ),
+                format!("{:.2}x", one.median().as_secs_f64() / two.median().as_secs_f64()),
             ]);
         }
         Table {
@@ -174,9 +157,7 @@ impl WorkersResults {
                  median time (min–max) and speed-up of two workers",
                 self.cpu.rust_n, self.cpu.python_n
             ),
-            headers: ["who", "1 worker", "2 workers", "speed-up"]
-                .map(String::from)
-                .to_vec(),
+            headers: ["who", "1 worker", "2 workers", "speed-up"].map(String::from).to_vec(),
             rows,
         }
     }
@@ -191,20 +172,11 @@ impl WorkersResults {
 }
 
 fn latency_row(name: String, l: &Latency) -> Vec<String> {
-    vec![
-        name,
-        stats::time(l.median_ns),
-        stats::time(l.p99_ns),
-        l.samples.to_string(),
-    ]
+    vec![name, stats::time(l.median_ns), stats::time(l.p99_ns), l.samples.to_string()]
 }
 
 fn kib(k: f64) -> String {
-    if k >= 1024.0 {
-        format!("{:.1} MiB", k / 1024.0)
-    } else {
-        format!("{k:.0} KiB")
-    }
+    if k >= 1024.0 { format!("{:.1} MiB", k / 1024.0) } else { format!("{k:.0} KiB") }
 }
 
 fn ms(d: std::time::Duration) -> String {

@@ -14,6 +14,27 @@ use crate::sandbox::runner::{self, Ending, Spec, StdoutMode};
 /// Chromium, as Debian installs it (`apt install chromium`).
 const CHROMIUM: &str = "chromium";
 
+/// Whether Chromium is on `PATH`.
+pub fn installed() -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(CHROMIUM).is_file()))
+}
+
+/// What the book check does about the browser: without one, a user's run skips that part and
+/// says so in one line; CI (`CI` set, as `.ci/run` sets it) must run it.
+pub fn without_browser(ci: bool) -> String {
+    if ci {
+        format!(
+            "book: {CHROMIUM} is not installed, and CI must check the book in it: apt install {CHROMIUM}"
+        )
+    } else {
+        format!(
+            "book: skipped the check in a browser: {CHROMIUM} is not installed (on Debian and \
+             Ubuntu: apt install {CHROMIUM}); everything else was checked"
+        )
+    }
+}
+
 /// How long the page's scripts get (Chromium's virtual time: no real waiting).
 const BUDGET_MS: &str = "10000";
 
@@ -54,10 +75,9 @@ fn chromium(args: &[String], isolation: &Isolation) -> Result<Output> {
         path_first: None,
     });
     match outcome.ending {
-        Ending::Exited(0) => Ok(Output {
-            stdout: outcome.stdout.bytes,
-            stderr: outcome.stderr.bytes,
-        }),
+        Ending::Exited(0) => {
+            Ok(Output { stdout: outcome.stdout.bytes, stderr: outcome.stderr.bytes })
+        }
         Ending::NotRun(why) => {
             bail!("cannot run {CHROMIUM} (on Debian and Ubuntu: apt install chromium): {why}")
         }
@@ -141,10 +161,7 @@ pub fn text_of(html: &str) -> String {
 /// for nesting of the same tag name).
 pub fn element<'d>(dom: &'d str, open: &str) -> Option<&'d str> {
     let start = dom.find(open)?;
-    let name: String = open[1..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric())
-        .collect();
+    let name: String = open[1..].chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
     let (opening, closing) = (format!("<{name}"), format!("</{name}>"));
     let mut depth = 0;
     let mut at = start;

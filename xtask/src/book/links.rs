@@ -62,11 +62,7 @@ pub fn normalize(path: &Path) -> PathBuf {
 pub fn relative(from: &Path, to: &Path) -> PathBuf {
     let from: Vec<_> = from.components().collect();
     let to_parts: Vec<_> = to.components().collect();
-    let common = from
-        .iter()
-        .zip(&to_parts)
-        .take_while(|(a, b)| a == b)
-        .count();
+    let common = from.iter().zip(&to_parts).take_while(|(a, b)| a == b).count();
     let mut out = PathBuf::new();
     for _ in common..from.len() {
         out.push("..");
@@ -94,19 +90,14 @@ pub fn check_site(site: &Path) -> Result<(usize, Vec<Dead>)> {
     for page in &pages {
         let text = fs::read_to_string(site.join(page))
             .with_context(|| format!("cannot read {}", page.display()))?;
-        ids.insert(
-            page.clone(),
-            attribute_values(&text, "id").into_iter().collect(),
-        );
+        ids.insert(page.clone(), attribute_values(&text, "id").into_iter().collect());
         texts.insert(page.clone(), text);
     }
     let mut dead = Vec::new();
     let mut checked = 0;
     for (page, text) in &texts {
         let folder = page.parent().unwrap_or(Path::new(""));
-        for href in attribute_values(text, "href")
-            .into_iter()
-            .chain(attribute_values(text, "src"))
+        for href in attribute_values(text, "href").into_iter().chain(attribute_values(text, "src"))
         {
             if is_external(&href) || href.starts_with("javascript:") || href.starts_with("data:") {
                 continue;
@@ -121,11 +112,8 @@ pub fn check_site(site: &Path) -> Result<(usize, Vec<Dead>)> {
             } else {
                 normalize(&folder.join(file))
             };
-            let target = if site.join(&target).is_dir() {
-                target.join("index.html")
-            } else {
-                target
-            };
+            let target =
+                if site.join(&target).is_dir() { target.join("index.html") } else { target };
             if !site.join(&target).is_file() {
                 dead.push(Dead {
                     page: page.clone(),
@@ -194,13 +182,7 @@ mod tests {
     #[test]
     fn links_are_rewritten_and_the_rest_kept() {
         let text = "see [a](x.md) and ![chart](img/c.svg), `a](b` and [u](https://e.org).";
-        let out = rewrite(text, |t| {
-            if is_external(t) {
-                t.to_string()
-            } else {
-                format!("../{t}")
-            }
-        });
+        let out = rewrite(text, |t| if is_external(t) { t.to_string() } else { format!("../{t}") });
         assert_eq!(
             out,
             "see [a](../x.md) and ![chart](../img/c.svg), `a](b` and [u](https://e.org)."
@@ -214,10 +196,7 @@ mod tests {
             relative(Path::new("ipc_shm"), Path::new("ipc_pipe/socketpair.md")),
             PathBuf::from("../ipc_pipe/socketpair.md")
         );
-        assert_eq!(
-            relative(Path::new(""), Path::new("a.md")),
-            PathBuf::from("a.md")
-        );
+        assert_eq!(relative(Path::new(""), Path::new("a.md")), PathBuf::from("a.md"));
     }
 
     #[test]

@@ -28,13 +28,7 @@ pub fn ensure(root: &Path) -> Result<PathBuf> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = Command::new(cargo);
     command
-        .args([
-            "install",
-            "--locked",
-            "--no-default-features",
-            "--features",
-            "search",
-        ])
+        .args(["install", "--locked", "--no-default-features", "--features", "search"])
         .arg(format!("mdbook@{VERSION}"))
         .arg("--root")
         .arg(&tools);

@@ -26,10 +26,7 @@ const FRONT: [(&str, &str); 7] = [
     ("How the examples behave", "book/how-the-examples-behave.md"),
     ("Which IPC should I use?", "book/which-ipc.md"),
     ("Threads or processes?", "book/threads-or-processes.md"),
-    (
-        "Python and Rust: which side first?",
-        "book/python-and-rust.md",
-    ),
+    ("Python and Rust: which side first?", "book/python-and-rust.md"),
     ("Golden files", "book/golden-files.md"),
     ("What verify checks", "book/what-verify-checks.md"),
     ("Where this stops", "book/where-this-stops.md"),
@@ -63,12 +60,8 @@ pub fn generate(workspace: &Workspace, out: &Path) -> Result<Sources> {
     let mut packages = workspace.packages();
     packages.sort_by_key(|p| manifest.find(&format!("\"{p}\"")).unwrap_or(usize::MAX));
     // The pages the sidebar names itself: links to them are not queued as reference pages.
-    mirror
-        .done
-        .extend(FRONT.iter().map(|(_, p)| PathBuf::from(p)));
-    mirror
-        .done
-        .extend(packages.iter().map(|p| Path::new(p).join("README.md")));
+    mirror.done.extend(FRONT.iter().map(|(_, p)| PathBuf::from(p)));
+    mirror.done.extend(packages.iter().map(|p| Path::new(p).join("README.md")));
 
     let readme = fs::read_to_string(root.join("README.md")).context("cannot read README.md")?;
     let index = section(&readme, INDEX_HEADING).context("README.md has no Python index")?;
@@ -94,11 +87,7 @@ pub fn generate(workspace: &Workspace, out: &Path) -> Result<Sources> {
             let page = recipe_page_path(example);
             let text = recipe_page(example, root)?;
             mirror.write_page(&page, &text)?;
-            summary.push_str(&format!(
-                "  - [{}]({})\n",
-                example.recipe.name,
-                page.display()
-            ));
+            summary.push_str(&format!("  - [{}]({})\n", example.recipe.name, page.display()));
             recipe_pages.push((example.name.clone(), page));
         }
     }
@@ -114,11 +103,7 @@ pub fn generate(workspace: &Workspace, out: &Path) -> Result<Sources> {
     chapters.extend(FRONT.iter().map(|(_, p)| PathBuf::from(p)));
     chapters.extend(recipe_pages.iter().map(|(_, p)| p.clone()));
     chapters.extend(mirror.extra_pages.iter().cloned());
-    Ok(Sources {
-        src,
-        recipe_pages,
-        chapters,
-    })
+    Ok(Sources { src, recipe_pages, chapters })
 }
 
 const BOOK_TOML: &str = r#"[book]
@@ -220,11 +205,7 @@ impl<'a> Mirror<'a> {
         if self.root.join(&path).is_dir() {
             // A folder: its README, as a code host shows it, or a page that lists it.
             let readme = path.join("README.md");
-            path = if self.root.join(&readme).is_file() {
-                readme
-            } else {
-                self.listing(&path)
-            };
+            path = if self.root.join(&readme).is_file() { readme } else { self.listing(&path) };
         }
         if !self.done.contains(&path) && self.root.join(&path).is_file() {
             self.done.insert(path.clone());
@@ -347,14 +328,8 @@ fn recipe_page(example: &Example, root: &Path) -> Result<String> {
         ));
     }
 
-    page.push_str(&format!(
-        "## The program\n\n`src/{}.rs`, whole:\n\n",
-        recipe.name
-    ));
-    page.push_str(&format!(
-        "```rust\n{{{{#include {}}}}}\n```\n\n",
-        file(&recipe.copy[0])
-    ));
+    page.push_str(&format!("## The program\n\n`src/{}.rs`, whole:\n\n", recipe.name));
+    page.push_str(&format!("```rust\n{{{{#include {}}}}}\n```\n\n", file(&recipe.copy[0])));
 
     page.push_str("## What it prints\n\n");
     let golden = example.golden_stdout();
@@ -372,11 +347,7 @@ fn recipe_page(example: &Example, root: &Path) -> Result<String> {
     page.push_str("## Copy it\n\n");
     page.push_str(&copy_steps(recipe));
     for helper in &recipe.copy[1..] {
-        let language = if helper.ends_with(".py") {
-            "python"
-        } else {
-            "rust"
-        };
+        let language = if helper.ends_with(".py") { "python" } else { "rust" };
         page.push_str(&format!(
             "<details><summary><code>{helper}</code></summary>\n\n```{language}\n\
              {{{{#include {}}}}}\n```\n\n</details>\n\n",
@@ -421,10 +392,7 @@ impl Header {
                 what.push(text);
             }
         }
-        Header {
-            what: what.join("\n").trim().to_string(),
-            man,
-        }
+        Header { what: what.join("\n").trim().to_string(), man }
     }
 }
 
@@ -474,9 +442,7 @@ fn explain_placeholders(golden: &str) -> String {
             if inner == ".." {
                 any = true;
             } else if inner.starts_with(|c: char| c.is_ascii_uppercase())
-                && inner
-                    .chars()
-                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+                && inner.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
             {
                 names.insert(inner.to_string());
             }
@@ -522,10 +488,8 @@ fn explain_placeholders(golden: &str) -> String {
 
 /// The `Copy:` and `Needs:` lines as steps.
 fn copy_steps(recipe: &Recipe) -> String {
-    let mut steps = format!(
-        "1. `cargo new myprog`, then copy `{}` to `myprog/src/main.rs`",
-        recipe.copy[0]
-    );
+    let mut steps =
+        format!("1. `cargo new myprog`, then copy `{}` to `myprog/src/main.rs`", recipe.copy[0]);
     if recipe.copy.len() > 1 {
         let helpers: Vec<String> = recipe.copy[1..].iter().map(|h| format!("`{h}`")).collect();
         steps.push_str(&format!(" and {} beside it, unchanged", helpers.join(", ")));
@@ -560,22 +524,20 @@ fn copy_steps(recipe: &Recipe) -> String {
 
 /// Which rows of which results file concern a recipe: (file, the first cells that match).
 fn figure_rows(example: &Example) -> Option<(&'static str, &'static [&'static str])> {
-    Some(
-        match (example.package.as_str(), example.recipe.name.as_str()) {
-            ("ipc_pipe", "socketpair") => ("ipc-bench.md", &["socketpair"]),
-            ("ipc_pipe", _) => ("ipc-bench.md", &["pipe"]),
-            ("ipc_mqueue", _) => ("ipc-bench.md", &["POSIX mqueue"]),
-            ("ipc_shm", "semaphore") => ("ipc-bench.md", &["shm + semaphore"]),
-            ("thread_basic", "channel_queue") => ("threads-or-processes.md", &["threads: mpsc"]),
-            ("thread_basic", "spawn_and_join") => ("threads-or-processes.md", &["thread ("]),
-            ("process_basic", "spawn_worker") => ("threads-or-processes.md", &["spawned program"]),
-            ("process_basic", "fork_and_wait" | "worker_processes") => {
-                ("threads-or-processes.md", &["forked process"])
-            }
-            ("with_python", "framed_messages") => ("python-and-rust.md", &[""]),
-            _ => return None,
-        },
-    )
+    Some(match (example.package.as_str(), example.recipe.name.as_str()) {
+        ("ipc_pipe", "socketpair") => ("ipc-bench.md", &["socketpair"]),
+        ("ipc_pipe", _) => ("ipc-bench.md", &["pipe"]),
+        ("ipc_mqueue", _) => ("ipc-bench.md", &["POSIX mqueue"]),
+        ("ipc_shm", "semaphore") => ("ipc-bench.md", &["shm + semaphore"]),
+        ("thread_basic", "channel_queue") => ("threads-or-processes.md", &["threads: mpsc"]),
+        ("thread_basic", "spawn_and_join") => ("threads-or-processes.md", &["thread ("]),
+        ("process_basic", "spawn_worker") => ("threads-or-processes.md", &["spawned program"]),
+        ("process_basic", "fork_and_wait" | "worker_processes") => {
+            ("threads-or-processes.md", &["forked process"])
+        }
+        ("with_python", "framed_messages") => ("python-and-rust.md", &[""]),
+        _ => return None,
+    })
 }
 
 /// The bench's rows that concern the recipe, table by table, from the committed results file,
@@ -614,12 +576,7 @@ fn figures(root: &Path, example: &Example) -> Result<String> {
             i += 1;
             continue;
         }
-        let caption = lines[..i]
-            .iter()
-            .rev()
-            .find(|l| !l.trim().is_empty())
-            .copied()
-            .unwrap_or("");
+        let caption = lines[..i].iter().rev().find(|l| !l.trim().is_empty()).copied().unwrap_or("");
         let start = i;
         while i < lines.len() && lines[i].starts_with('|') {
             i += 1;

@@ -81,9 +81,8 @@ fn plan(first: u32, count: u32) -> Plan {
         .iter()
         .enumerate()
         .map(|(i, &c)| {
-            let runs = (first..first + count)
-                .filter(|r| (*r as usize - 1) % CYCLE.len() == i)
-                .collect();
+            let runs =
+                (first..first + count).filter(|r| (*r as usize - 1) % CYCLE.len() == i).collect();
             (c, runs)
         })
         .filter(|(_, runs): &(Condition, Vec<u32>)| !runs.is_empty())
@@ -136,12 +135,8 @@ impl Outputs {
                     );
                 }
             }
-            outputs
-                .stdout
-                .push(utf8(&o.stdout.bytes, "stdout", record.run)?);
-            outputs
-                .stderr
-                .push(utf8(&o.stderr.bytes, "stderr", record.run)?);
+            outputs.stdout.push(utf8(&o.stdout.bytes, "stdout", record.run)?);
+            outputs.stderr.push(utf8(&o.stderr.bytes, "stderr", record.run)?);
         }
         Ok(outputs)
     }
@@ -196,11 +191,7 @@ fn choose(path: &Path, outputs: &[String], required: bool) -> Result<Choice> {
     if !required && outputs.iter().all(String::is_empty) {
         return Ok(Choice::NoFile);
     }
-    let old = if path.exists() {
-        Some(load_golden(path)?)
-    } else {
-        None
-    };
+    let old = if path.exists() { Some(load_golden(path)?) } else { None };
     let runs: Vec<Vec<&str>> = outputs.iter().map(|o| lines(o)).collect();
     if let Some(old) = old.clone()
         && Choice::Keep(old.clone()).fits(outputs)
@@ -209,10 +200,7 @@ fn choose(path: &Path, outputs: &[String], required: bool) -> Result<Choice> {
     }
     let mut tried = Vec::new();
     if let Some(old) = &old {
-        tried.push((
-            "kept its placeholders and blocks",
-            Ok(merge(Some(old), &runs[0])),
-        ));
+        tried.push(("kept its placeholders and blocks", Ok(merge(Some(old), &runs[0]))));
     }
     tried.push(("inferred from the runs", infer(&runs)));
     let mut why = Vec::new();
@@ -227,9 +215,7 @@ fn choose(path: &Path, outputs: &[String], required: bool) -> Result<Choice> {
         let golden = match Golden::parse(&text) {
             Ok(golden) => golden,
             Err(e) => {
-                why.push(format!(
-                    "{how}: the text cannot be read back as a golden file ({e})"
-                ));
+                why.push(format!("{how}: the text cannot be read back as a golden file ({e})"));
                 continue;
             }
         };
@@ -258,13 +244,8 @@ fn choose(path: &Path, outputs: &[String], required: bool) -> Result<Choice> {
 /// Carries out both choices and says what was done.
 fn write(example: &Example, stdout: &Choice, stderr: &Choice, runs: usize) -> Result<String> {
     let mut said = Vec::new();
-    for (path, choice) in [
-        (example.golden_stdout(), stdout),
-        (example.golden_stderr(), stderr),
-    ] {
-        let name = path
-            .file_name()
-            .map_or(String::new(), |n| n.to_string_lossy().into_owned());
+    for (path, choice) in [(example.golden_stdout(), stdout), (example.golden_stderr(), stderr)] {
+        let name = path.file_name().map_or(String::new(), |n| n.to_string_lossy().into_owned());
         said.push(match choice {
             Choice::Keep(_) => format!("{name} unchanged (it matches all {runs} runs)"),
             Choice::NoFile if path.exists() => {

@@ -45,20 +45,17 @@ pub fn book(browser: bool) -> Result<bool> {
     problems.extend(page_per_recipe(&site, &workspace)?);
     let (checked, dead) = links::check_site(&site)?;
     for d in &dead {
-        problems.push(format!(
-            "dead link in {}: {} ({})",
-            d.page.display(),
-            d.href,
-            d.why
-        ));
+        problems.push(format!("dead link in {}: {} ({})", d.page.display(), d.href, d.why));
     }
-    say!(
-        "book: {checked} links and anchors checked, {} dead",
-        dead.len()
-    )?;
+    say!("book: {checked} links and anchors checked, {} dead", dead.len())?;
 
-    if browser {
+    let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false");
+    if browser && browser::installed() {
         problems.extend(in_browser(&site, &root, &sources)?);
+    } else if browser && ci {
+        problems.push(browser::without_browser(true));
+    } else if browser {
+        say!("{}", browser::without_browser(false))?;
     }
     for problem in &problems {
         say!("{problem}")?;
@@ -95,10 +92,8 @@ fn page_per_recipe(site: &Path, workspace: &Workspace) -> Result<Vec<String>> {
     }
     let packages = workspace.packages();
     for page in links::html_pages(site)? {
-        let in_example = page
-            .parent()
-            .and_then(Path::to_str)
-            .is_some_and(|p| packages.contains(&p));
+        let in_example =
+            page.parent().and_then(Path::to_str).is_some_and(|p| packages.contains(&p));
         let readme = page.file_name().is_some_and(|n| n == "README.html");
         if in_example && !readme && !expected.contains(&page) {
             problems.push(format!("page {} belongs to no recipe", page.display()));
@@ -122,12 +117,7 @@ fn in_browser(site: &Path, root: &Path, sources: &site::Sources) -> Result<Vec<S
     let recipe_html = recipe_page.with_extension("html");
     // The recipe page's shot is tall enough to show its code and its output.
     for (what, page, png, height) in [
-        (
-            "the landing page",
-            PathBuf::from("index.html"),
-            "landing.png",
-            1000,
-        ),
+        ("the landing page", PathBuf::from("index.html"), "landing.png", 1000),
         ("the recipe page", recipe_html.clone(), "recipe.png", 3400),
     ] {
         let loaded = browser::load(&browser::url(site, &page, ""), &isolation)?;
@@ -137,11 +127,7 @@ fn in_browser(site: &Path, root: &Path, sources: &site::Sources) -> Result<Vec<S
         if page == recipe_html {
             let (package, recipe) = PROBE_RECIPE.split_once('/').expect("package/recipe");
             let source = root.join(package).join("src").join(format!("{recipe}.rs"));
-            let first = fs::read_to_string(&source)?
-                .lines()
-                .next()
-                .unwrap_or("")
-                .to_string();
+            let first = fs::read_to_string(&source)?.lines().next().unwrap_or("").to_string();
             let code = browser::element(&loaded.dom, "<code class=\"language-rust")
                 .map(browser::text_of)
                 .unwrap_or_default();
@@ -151,18 +137,11 @@ fn in_browser(site: &Path, root: &Path, sources: &site::Sources) -> Result<Vec<S
                 ));
             }
         }
-        browser::screenshot(
-            &browser::url(site, &page, ""),
-            &shots.join(png),
-            height,
-            &isolation,
-        )?;
+        browser::screenshot(&browser::url(site, &page, ""), &shots.join(png), height, &isolation)?;
     }
     let search = format!("?search={PROBE_SEARCH}");
-    let searched = browser::load(
-        &browser::url(site, Path::new("index.html"), &search),
-        &isolation,
-    )?;
+    let searched =
+        browser::load(&browser::url(site, Path::new("index.html"), &search), &isolation)?;
     // mdBook 0.5 names the list `mdbook-searchresults`; 0.4 named it `searchresults`.
     let results = browser::element(&searched.dom, "<ul id=\"mdbook-searchresults\"")
         .or_else(|| browser::element(&searched.dom, "<ul id=\"searchresults\""))
@@ -173,9 +152,7 @@ fn in_browser(site: &Path, root: &Path, sources: &site::Sources) -> Result<Vec<S
         .filter(|(_, page)| results.contains(&page.with_extension("html").display().to_string()))
         .collect();
     if found.is_empty() {
-        problems.push(format!(
-            "searching the book for {PROBE_SEARCH:?} finds no recipe page"
-        ));
+        problems.push(format!("searching the book for {PROBE_SEARCH:?} finds no recipe page"));
     }
     say!(
         "book: in Chromium: 2 pages loaded, search for {PROBE_SEARCH:?} found {} recipe page{}; \

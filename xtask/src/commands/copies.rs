@@ -3,8 +3,9 @@
 //! to name it) gets the files of the `Copy:` line, unchanged, the recipe's own as
 //! `src/main.rs`; its `Cargo.toml` gets the crates of the `Needs:` line, at the versions of
 //! this workspace's `Cargo.lock` (which must satisfy the `@VERSION` the line names, the one a
-//! user's `cargo add` asks for), with the features named there and no other. It must build with warnings denied, and its run must match the recipe's golden
-//! files, judged as verify judges a plain run.
+//! user's `cargo add` asks for), with the features named there and no other. It must build
+//! with warnings denied, and its run must match the recipe's golden files, judged as verify
+//! judges a plain run.
 //!
 //! The crates live under `target/copies/` (rewritten on every run, so nothing is left in the
 //! temp dir after a Ctrl-C) and share one target folder there, so only the first pass compiles
@@ -123,9 +124,7 @@ fn locked_versions(root: &Path) -> Result<HashMap<String, cargo_metadata::semver
         .context("cannot read the workspace's dependencies with `cargo metadata --locked`")?;
     let mut versions: HashMap<String, cargo_metadata::semver::Version> = HashMap::new();
     for package in metadata.packages {
-        let version = versions
-            .entry(package.name.to_string())
-            .or_insert(package.version.clone());
+        let version = versions.entry(package.name.to_string()).or_insert(package.version.clone());
         if package.version > *version {
             *version = package.version;
         }
@@ -153,12 +152,7 @@ fn manifest(
         };
         let wanted =
             cargo_metadata::semver::VersionReq::parse(&need.version).with_context(|| {
-                format!(
-                    "{}: `{}@{}`",
-                    shown(&example.recipe.path),
-                    need.krate,
-                    need.version
-                )
+                format!("{}: `{}@{}`", shown(&example.recipe.path), need.krate, need.version)
             })?;
         if !wanted.matches(version) {
             bail!(
@@ -200,11 +194,7 @@ fn write_crate(example: &Example, dir: &Path, manifest: &str, root: &Path) -> Re
     // drops the entries the crate does not use.
     fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock"))
         .with_context(|| format!("cannot copy Cargo.lock into {}", shown(dir)))?;
-    let from = example
-        .recipe
-        .path
-        .parent()
-        .context("a recipe lives in a folder")?;
+    let from = example.recipe.path.parent().context("a recipe lives in a folder")?;
     for (i, name) in example.recipe.copy.iter().enumerate() {
         let to = if i == 0 { "main.rs" } else { name.as_str() };
         let source = from.join(name);
@@ -222,27 +212,12 @@ fn write_crate(example: &Example, dir: &Path, manifest: &str, root: &Path) -> Re
 /// Builds the copy in `dir`: the path of its binary, or why it did not build.
 fn build(example: &Example, dir: &Path, base: &Path) -> Result<Result<PathBuf, String>> {
     let target = base.join("target");
-    let env = [
-        ("CARGO_TARGET_DIR", target.as_os_str()),
-        ("RUSTFLAGS", "-D warnings".as_ref()),
-    ];
+    let env = [("CARGO_TARGET_DIR", target.as_os_str()), ("RUSTFLAGS", "-D warnings".as_ref())];
     let built = cargo_build(dir, &["--quiet"], &env, Diagnostics::Collect)?;
     if !built.status.success() {
         let first = built.errors.first().map_or_else(
-            || {
-                format!(
-                    "cargo build {} and the compiler gave no error",
-                    built.status
-                )
-            },
-            |error| {
-                error
-                    .trim_end()
-                    .lines()
-                    .take(ERROR_LINES)
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            },
+            || format!("cargo build {} and the compiler gave no error", built.status),
+            |error| error.trim_end().lines().take(ERROR_LINES).collect::<Vec<_>>().join("\n"),
         );
         return Ok(Err(format!(
             "a fresh crate with `Copy: {}` and `Needs: {}` does not build:\n{first}",
@@ -251,10 +226,7 @@ fn build(example: &Example, dir: &Path, base: &Path) -> Result<Result<PathBuf, S
         )));
     }
     let Some(binary) = built.binaries.get(COPY_NAME) else {
-        bail!(
-            "the copy of {} built no binary named {COPY_NAME}",
-            example.name
-        );
+        bail!("the copy of {} built no binary named {COPY_NAME}", example.name);
     };
     // Every copy's binary has the same name: keep this one before the next overwrites it.
     let kept = base.join("bin").join(example.name.replace('/', "-"));
@@ -270,12 +242,7 @@ fn needs_line(example: &Example) -> String {
         .iter()
         .map(|n| match n.features.as_slice() {
             [] => format!("{}@{}", n.krate, n.version),
-            features => format!(
-                "{}@{} (features {})",
-                n.krate,
-                n.version,
-                features.join(", ")
-            ),
+            features => format!("{}@{} (features {})", n.krate, n.version, features.join(", ")),
         })
         .collect();
     needs.join(", ")
@@ -300,21 +267,13 @@ mod tests {
     fn versions() -> HashMap<String, cargo_metadata::semver::Version> {
         [("anyhow", "1.0.104"), ("nix", "0.31.3")]
             .into_iter()
-            .map(|(n, v)| {
-                (
-                    n.to_string(),
-                    cargo_metadata::semver::Version::parse(v).unwrap(),
-                )
-            })
+            .map(|(n, v)| (n.to_string(), cargo_metadata::semver::Version::parse(v).unwrap()))
             .collect()
     }
 
     #[test]
     fn the_manifest_says_what_the_needs_line_says() {
-        let text = manifest(
-            &example("anyhow@1, nix@0.31 (features mman, process)"),
-            &versions(),
-        );
+        let text = manifest(&example("anyhow@1, nix@0.31 (features mman, process)"), &versions());
         let text = text.unwrap();
         assert!(text.contains("name = \"myprog\"\n"), "{text}");
         assert!(text.contains("\nanyhow = \"1.0.104\"\n"), "{text}");

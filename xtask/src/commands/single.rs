@@ -37,9 +37,9 @@ pub fn run_program(options: &Options, program: &[OsString]) -> Result<bool> {
             format!("killed by {}", crate::sandbox::procs::signal_name(*signal))
         }
         Ending::TimedOut { main_exited: None } => "timed out".to_string(),
-        Ending::TimedOut {
-            main_exited: Some(how),
-        } => format!("timed out (the main process had {how})"),
+        Ending::TimedOut { main_exited: Some(how) } => {
+            format!("timed out (the main process had {how})")
+        }
         Ending::NotRun(why) => format!("not run: {why}"),
     };
     say!("ending: {ending}")?;

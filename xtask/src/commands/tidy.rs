@@ -50,10 +50,7 @@ pub fn tidy() -> Result<bool> {
         problems.extend(differing_copies(name, copies));
     }
     let recipes: Vec<&Recipe> = workspace.examples.iter().map(|e| &e.recipe).collect();
-    let sizes = recipes
-        .iter()
-        .map(|r| recipe_size(r))
-        .collect::<Result<Vec<_>>>()?;
+    let sizes = recipes.iter().map(|r| recipe_size(r)).collect::<Result<Vec<_>>>()?;
     for (recipe, size) in recipes.iter().zip(&sizes) {
         problems.extend(size.problems(recipe));
     }
@@ -73,11 +70,7 @@ pub fn tidy() -> Result<bool> {
         helpers.len(),
         if helpers.len() == 1 { "" } else { "s" },
         MAX_COMMENT_COLUMNS,
-        if problems.is_empty() {
-            "ok".to_string()
-        } else {
-            counted(problems.len(), "problem")
-        }
+        if problems.is_empty() { "ok".to_string() } else { counted(problems.len(), "problem") }
     )?;
     Ok(problems.is_empty())
 }
@@ -90,10 +83,7 @@ fn python_problems(root: &Path) -> Result<Vec<String>> {
         ]);
     };
     let mut problems = Vec::new();
-    for args in [
-        &["check", "--quiet", "--output-format", "concise"][..],
-        &["format", "--check"],
-    ] {
+    for args in [&["check", "--quiet", "--output-format", "concise"][..], &["format", "--check"]] {
         let output = Command::new(bin.join("ruff"))
             .args(args)
             .args(PYTHON_FOLDERS)
@@ -103,11 +93,7 @@ fn python_problems(root: &Path) -> Result<Vec<String>> {
         if !output.status.success() {
             let said = String::from_utf8_lossy(&output.stdout).into_owned()
                 + &String::from_utf8_lossy(&output.stderr);
-            problems.extend(
-                said.lines()
-                    .filter(|l| !l.is_empty())
-                    .map(|l| format!("ruff: {l}")),
-            );
+            problems.extend(said.lines().filter(|l| !l.is_empty()).map(|l| format!("ruff: {l}")));
             if problems.is_empty() {
                 problems.push(format!("ruff {} failed: {}", args[0], output.status));
             }
@@ -122,21 +108,15 @@ const PYTHON_FOLDERS: [&str; 2] = ["with_python", "ipc_bench"];
 /// Every helper file of the example crates (a file of `src/` that is neither a recipe nor
 /// `main.rs`), by file name.
 fn helper_copies(workspace: &Workspace) -> Result<BTreeMap<String, Vec<Copy>>> {
-    let recipes: Vec<&Path> = workspace
-        .examples
-        .iter()
-        .map(|e| e.recipe.path.as_path())
-        .collect();
+    let recipes: Vec<&Path> = workspace.examples.iter().map(|e| e.recipe.path.as_path()).collect();
     let mut helpers: BTreeMap<String, Vec<Copy>> = BTreeMap::new();
     for folder in workspace.example_dirs().iter().map(|d| d.join("src")) {
         for entry in
             fs::read_dir(&folder).with_context(|| format!("cannot list {}", shown(&folder)))?
         {
             let path = entry?.path();
-            let name = path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
+            let name =
+                path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             if !name.ends_with(".rs") || name == "main.rs" || recipes.contains(&path.as_path()) {
                 continue;
             }
@@ -181,9 +161,7 @@ impl Size {
             ));
         }
         for name in &self.missing {
-            found.push(format!(
-                "{at}: `Copy:` names {name}, which is not beside it"
-            ));
+            found.push(format!("{at}: `Copy:` names {name}, which is not beside it"));
         }
         for name in &self.unlisted_mods {
             found.push(format!(
@@ -226,11 +204,8 @@ fn recipe_size(recipe: &Recipe) -> Result<Size> {
         }
     }
     let mods = mod_lines(&text);
-    size.unlisted_mods = mods
-        .iter()
-        .filter(|m| !helpers.contains(&format!("{m}.rs")))
-        .cloned()
-        .collect();
+    size.unlisted_mods =
+        mods.iter().filter(|m| !helpers.contains(&format!("{m}.rs"))).cloned().collect();
     // A helper is used by a `mod` line (`fork.rs`) or, for a file of another language (the
     // Python side of a recipe), by an `include_str!` of it.
     size.unused_helpers = helpers
@@ -308,10 +283,8 @@ fn differing_copies(name: &str, copies: &[Copy]) -> Vec<String> {
     let Some(&(reference, agreeing)) = counts.iter().max_by_key(|(_, n)| *n) else {
         return Vec::new();
     };
-    let model = copies
-        .iter()
-        .find(|c| c.text == reference)
-        .expect("the reference text comes from a copy");
+    let model =
+        copies.iter().find(|c| c.text == reference).expect("the reference text comes from a copy");
     copies
         .iter()
         .filter(|c| c.text != reference)
@@ -323,13 +296,7 @@ fn differing_copies(name: &str, copies: &[Copy]) -> Vec<String> {
                 .zip(copy.text.lines().map(Some).chain(std::iter::repeat(None)))
                 .enumerate()
                 .find(|(_, (a, b))| a != b)
-                .map(|(i, (a, b))| {
-                    (
-                        i,
-                        a.unwrap_or("(end of file)"),
-                        b.unwrap_or("(end of file)"),
-                    )
-                })
+                .map(|(i, (a, b))| (i, a.unwrap_or("(end of file)"), b.unwrap_or("(end of file)")))
                 .expect("different texts differ in some line");
             format!(
                 "{}:{}: helper {name} differs from {} ({agreeing} cop{} agree; copy the right \
@@ -369,10 +336,7 @@ mod tests {
     use super::*;
 
     fn copy(path: &str, text: &str) -> Copy {
-        Copy {
-            path: path.into(),
-            text: text.into(),
-        }
+        Copy { path: path.into(), text: text.into() }
     }
 
     #[test]
@@ -389,11 +353,7 @@ mod tests {
             "{}",
             problems[0]
         );
-        assert!(
-            problems[0].contains("expected `y`, found `Y`"),
-            "{}",
-            problems[0]
-        );
+        assert!(problems[0].contains("expected `y`, found `Y`"), "{}", problems[0]);
         assert!(differing_copies("fork.rs", &copies[..2]).is_empty());
     }
 
@@ -422,9 +382,7 @@ mod tests {
         write("errors.rs", "a\nb\nc\n");
         let path = dir.path().join("r.rs");
         let text = fs::read_to_string(&path).unwrap();
-        let recipe = crate::project::recipe::parse(&path, &text)
-            .unwrap()
-            .unwrap();
+        let recipe = crate::project::recipe::parse(&path, &text).unwrap().unwrap();
         let size = recipe_size(&recipe).unwrap();
         assert_eq!((size.own, size.copied), (4, 7));
         assert_eq!(size.missing, ["gone.rs"]);
@@ -446,9 +404,6 @@ mod tests {
         let code = format!("    let x = \"{}\";", "w".repeat(95));
         let text = format!("// short\n{long}\n{code}\n");
         let problems = long_comments(Path::new("f.rs"), &text);
-        assert_eq!(
-            problems,
-            vec!["f.rs:2: comment line is 102 columns wide; wrap it at 100"]
-        );
+        assert_eq!(problems, vec!["f.rs:2: comment line is 102 columns wide; wrap it at 100"]);
     }
 }

@@ -21,22 +21,11 @@ pub fn verify(options: &Options, names: &[String]) -> Result<bool> {
     let session = Session::prepare(options, names)?;
     session.workspace.check_golden_files()?;
     let examples = &session.examples;
-    let expectations = examples
-        .iter()
-        .map(Expectation::load)
-        .collect::<Result<Vec<_>>>()?;
-    let repeat = options.repeat.unwrap_or(if options.stress {
-        DEFAULT_STRESS_REPEAT
-    } else {
-        1
-    });
+    let expectations = examples.iter().map(Expectation::load).collect::<Result<Vec<_>>>()?;
+    let repeat = options.repeat.unwrap_or(if options.stress { DEFAULT_STRESS_REPEAT } else { 1 });
     let runs = || (1..=repeat).collect::<Vec<u32>>();
     let mut plan: Plan = vec![(Condition::Plain, runs())];
-    plan.extend(
-        Condition::robustness(&session.isolation)
-            .into_iter()
-            .map(|c| (c, vec![1])),
-    );
+    plan.extend(Condition::robustness(&session.isolation).into_iter().map(|c| (c, vec![1])));
     if options.stress {
         plan.extend(Condition::stress().into_iter().map(|c| (c, runs())));
     }
@@ -50,10 +39,8 @@ pub fn verify(options: &Options, names: &[String]) -> Result<bool> {
         seconds(options.timeout),
         options.jobs
     )?;
-    let conditions: Vec<String> = plan
-        .iter()
-        .map(|(c, runs)| format!("{c} x{}", runs.len()))
-        .collect();
+    let conditions: Vec<String> =
+        plan.iter().map(|(c, runs)| format!("{c} x{}", runs.len())).collect();
     say!("runs: {}", conditions.join(", "))?;
     say!(
         "checks: stdout, stderr, exit status, every process started, TMPDIR, working directory, \
@@ -91,11 +78,7 @@ pub fn verify(options: &Options, names: &[String]) -> Result<bool> {
             verdicts[index] = Some(verdict);
         }
     }
-    let rest: Vec<usize> = all
-        .iter()
-        .copied()
-        .filter(|&index| verdicts[index].is_none())
-        .collect();
+    let rest: Vec<usize> = all.iter().copied().filter(|&index| verdicts[index].is_none()).collect();
     let rest_plan: Plan = plan
         .iter()
         .map(|(condition, runs)| {
@@ -137,11 +120,7 @@ pub fn verify(options: &Options, names: &[String]) -> Result<bool> {
         }
     }
     say!()?;
-    say!(
-        "{} passed, {} failed",
-        examples.len() - failed.len(),
-        failed.len()
-    )?;
+    say!("{} passed, {} failed", examples.len() - failed.len(), failed.len())?;
     Ok(failed.is_empty())
 }
 
@@ -189,10 +168,7 @@ fn judge_recipe(
         if found.is_empty() {
             continue;
         }
-        match failures
-            .iter_mut()
-            .find(|(c, _, p)| *c == record.condition && *p == found)
-        {
+        match failures.iter_mut().find(|(c, _, p)| *c == record.condition && *p == found) {
             Some((_, runs, _)) => runs.push(record.run),
             None => failures.push((record.condition, vec![record.run], found)),
         }
@@ -205,10 +181,7 @@ fn judge_recipe(
     let planned_runs: usize = plan.iter().map(|(_, runs)| runs.len()).sum();
     let line = if failures.is_empty() {
         let also = if plan.len() > 1 {
-            format!(
-                "; and {} more runs under other conditions",
-                runs.len() - times.len()
-            )
+            format!("; and {} more runs under other conditions", runs.len() - times.len())
         } else {
             String::new()
         };
@@ -231,28 +204,17 @@ fn judge_recipe(
     let failures = failures
         .into_iter()
         .map(|(condition, runs, found)| {
-            let planned = plan
-                .iter()
-                .find(|(c, _)| *c == condition)
-                .map_or(1, |(_, runs)| runs.len() as u32);
+            let planned =
+                plan.iter().find(|(c, _)| *c == condition).map_or(1, |(_, runs)| runs.len() as u32);
             let heading = match condition {
                 Condition::Plain => name.to_string(),
                 other => format!("{name}, {other}"),
             };
             let found: Vec<String> = found.iter().map(ToString::to_string).collect();
-            format!(
-                "---- {heading} ({}) ----\n{}",
-                describe_runs(&runs, planned),
-                found.join("\n")
-            )
+            format!("---- {heading} ({}) ----\n{}", describe_runs(&runs, planned), found.join("\n"))
         })
         .collect();
-    Verdict {
-        name: name.to_string(),
-        line,
-        failures,
-        warnings,
-    }
+    Verdict { name: name.to_string(), line, failures, warnings }
 }
 
 /// How many example crates `examples` (recipes) come from.

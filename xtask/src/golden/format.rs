@@ -105,10 +105,7 @@ impl Golden {
         let mut open: Option<Open> = None;
         for (index, line) in lines(text).into_iter().enumerate() {
             let line_no = index + 1;
-            let err = |message: String| ParseError {
-                line: line_no,
-                message,
-            };
+            let err = |message: String| ParseError { line: line_no, message };
             let marker = line.trim_start();
             match (marker, &mut open) {
                 (BLOCK_START | INTERLEAVED_START, Some(Open::Unordered(start, _)))
@@ -121,9 +118,7 @@ impl Golden {
                 (INTERLEAVED_START, None) => open = Some(Open::Interleaved(line_no, Vec::new())),
                 (STREAM, Some(Open::Interleaved(_, streams))) => streams.push(Vec::new()),
                 (STREAM, _) => {
-                    return Err(err(format!(
-                        "`{STREAM}` outside an `{INTERLEAVED_START}` block"
-                    )));
+                    return Err(err(format!("`{STREAM}` outside an `{INTERLEAVED_START}` block")));
                 }
                 (BLOCK_END, Some(Open::Unordered(start, patterns))) => {
                     if patterns.is_empty() {
@@ -278,12 +273,7 @@ impl Pattern {
             toks.push(Tok::Lit(lit));
         }
         let has_vars = toks.iter().any(|t| matches!(t, Tok::Var(_)));
-        Ok(Pattern {
-            toks,
-            source: line.to_string(),
-            has_vars,
-            line: line_no,
-        })
+        Ok(Pattern { toks, source: line.to_string(), has_vars, line: line_no })
     }
 }
 
@@ -370,28 +360,12 @@ mod tests {
     #[test]
     fn malformed_interleaved_blocks_name_the_line() {
         let cases = [
-            (
-                "[interleaved]\nx\n[/interleaved]\n",
-                2,
-                "before its first `[stream]`",
-            ),
+            ("[interleaved]\nx\n[/interleaved]\n", 2, "before its first `[stream]`"),
             ("[stream]\nx\n", 1, "outside an `[interleaved]` block"),
-            (
-                "[interleaved]\n[stream]\n[stream]\nx\n[/interleaved]\n",
-                5,
-                "an empty `[stream]`",
-            ),
-            (
-                "[interleaved]\n[/interleaved]\n",
-                1,
-                "empty `[interleaved]` block",
-            ),
+            ("[interleaved]\n[stream]\n[stream]\nx\n[/interleaved]\n", 5, "an empty `[stream]`"),
+            ("[interleaved]\n[/interleaved]\n", 1, "empty `[interleaved]` block"),
             ("[interleaved]\n[stream]\nx\n", 1, "never closed"),
-            (
-                "[interleaved]\n[stream]\nx\n[/unordered]\n",
-                4,
-                "ends with `[/interleaved]`",
-            ),
+            ("[interleaved]\n[stream]\nx\n[/unordered]\n", 4, "ends with `[/interleaved]`"),
             ("[unordered]\nx\n[interleaved]\n", 3, "do not nest"),
             ("[interleaved]\n[stream]\n[unordered]\n", 3, "do not nest"),
         ];

@@ -92,10 +92,8 @@ pub fn infer(runs: &[Vec<&str>]) -> Result<String, String> {
     let Some(first) = runs.first() else {
         return Err("no runs to learn from".to_string());
     };
-    let split: Vec<Vec<Line>> = runs
-        .iter()
-        .map(|run| run.iter().map(|l| Line::split(l)).collect())
-        .collect();
+    let split: Vec<Vec<Line>> =
+        runs.iter().map(|run| run.iter().map(|l| Line::split(l)).collect()).collect();
     for (r, run) in runs.iter().enumerate().skip(1) {
         if run.len() != first.len() {
             return Err(format!(
@@ -117,11 +115,8 @@ pub fn infer(runs: &[Vec<&str>]) -> Result<String, String> {
         }
         let mut per_position = vec![true; line.words.len()];
         let values = |run: &[Line], i: usize| -> Vec<String> {
-            let mut v: Vec<String> = run
-                .iter()
-                .filter(|l| l.shape() == shape)
-                .map(|l| l.words[i].clone())
-                .collect();
+            let mut v: Vec<String> =
+                run.iter().filter(|l| l.shape() == shape).map(|l| l.words[i].clone()).collect();
             v.sort();
             v
         };
@@ -341,13 +336,7 @@ fn name_before(line: &Line, w: usize) -> String {
     let name: String = word
         .map(|w| {
             w.chars()
-                .map(|c| {
-                    if c.is_ascii_alphanumeric() {
-                        c.to_ascii_uppercase()
-                    } else {
-                        '_'
-                    }
-                })
+                .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' })
                 .collect()
         })
         .unwrap_or_default();
@@ -361,14 +350,10 @@ fn name_before(line: &Line, w: usize) -> String {
 /// The block for run 1's lines `segment`, whose order differs between runs.
 fn block(segment: &[usize], known: &[Known], patterns: &[String], order: &[Vec<usize>]) -> String {
     // Where each line of the segment appears in each run.
-    let position: Vec<HashMap<usize, usize>> = order
-        .iter()
-        .map(|map| map.iter().enumerate().map(|(j, &i)| (i, j)).collect())
-        .collect();
+    let position: Vec<HashMap<usize, usize>> =
+        order.iter().map(|map| map.iter().enumerate().map(|(j, &i)| (i, j)).collect()).collect();
     let in_order_everywhere = |chain: &[usize]| {
-        position
-            .iter()
-            .all(|pos| chain.windows(2).all(|w| pos[&w[0]] < pos[&w[1]]))
+        position.iter().all(|pos| chain.windows(2).all(|w| pos[&w[0]] < pos[&w[1]]))
     };
     let mut shapes: Vec<&str> = Vec::new();
     for &i in segment {
@@ -378,11 +363,8 @@ fn block(segment: &[usize], known: &[Known], patterns: &[String], order: &[Vec<u
     }
     let mut streams: Vec<Vec<usize>> = Vec::new();
     for shape in shapes {
-        let lines: Vec<usize> = segment
-            .iter()
-            .copied()
-            .filter(|&i| known[i].shape == shape)
-            .collect();
+        let lines: Vec<usize> =
+            segment.iter().copied().filter(|&i| known[i].shape == shape).collect();
         streams.extend(streams_of_shape(&lines, known, &in_order_everywhere));
     }
     // Streams in the order of their text, so that `worker-0` comes before `worker-1` however the
@@ -445,10 +427,8 @@ fn streams_of_shape(
         }
         let chains: Vec<Vec<usize>> = chains.into_iter().map(|(_, c)| c).collect();
         let counts_up = chains.iter().all(|chain| {
-            let values: Vec<&str> = chain
-                .iter()
-                .map(|&i| known[i].line.words[counter].as_str())
-                .collect();
+            let values: Vec<&str> =
+                chain.iter().map(|&i| known[i].line.words[counter].as_str()).collect();
             values.windows(2).all(|v| rises(v[0], v[1]))
         });
         if chains.iter().any(|c| c.len() > 1)

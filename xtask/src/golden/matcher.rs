@@ -107,11 +107,7 @@ fn search(golden: &Golden, output: &[&str]) -> Outcome {
     let mut found = None;
     let matched = m.items(0, 0, &mut |m| {
         found = Some(Assignment {
-            slots: m
-                .slots
-                .iter()
-                .map(|s| s.expect("every line placed"))
-                .collect(),
+            slots: m.slots.iter().map(|s| s.expect("every line placed")).collect(),
             binds: m.bindings(),
         });
         true
@@ -186,11 +182,7 @@ impl<'g, 'o> Matcher<'g, 'o> {
     }
 
     fn bound(&self, name: &str) -> Option<&'o str> {
-        self.binds
-            .iter()
-            .rev()
-            .find(|(n, _, _)| *n == name)
-            .map(|(_, v, _)| *v)
+        self.binds.iter().rev().find(|(n, _, _)| *n == name).map(|(_, v, _)| *v)
     }
 
     fn bindings(&self) -> Vec<Binding> {
@@ -236,11 +228,7 @@ impl<'g, 'o> Matcher<'g, 'o> {
                     self.stop(at, Context::Line { item });
                     return false;
                 };
-                let slot = Slot {
-                    item,
-                    stream: 0,
-                    index: 0,
-                };
+                let slot = Slot { item, stream: 0, index: 0 };
                 let found = self.line(&pattern.toks, line, at, &mut |m| {
                     m.slots[at] = Some(slot);
                     let found = m.items(item + 1, at + 1, k);
@@ -259,11 +247,7 @@ impl<'g, 'o> Matcher<'g, 'o> {
                     start: at,
                     positions: vec![0; streams.len()],
                     twin: (0..streams.len())
-                        .map(|s| {
-                            (0..s)
-                                .rev()
-                                .find(|&t| same_stream(&streams[t], &streams[s]))
-                        })
+                        .map(|s| (0..s).rev().find(|&t| same_stream(&streams[t], &streams[s])))
                         .collect(),
                     failed: HashSet::new(),
                 };
@@ -285,19 +269,13 @@ impl<'g, 'o> Matcher<'g, 'o> {
         let Some(assignment) = perfect_matching(&candidates, patterns.len(), block.len()) else {
             // Report the first line no pattern left could take, as a reader would look for it.
             let placed = greedy_prefix(&candidates, block.len());
-            let left = (0..patterns.len())
-                .filter(|p| !placed.used_patterns.contains(p))
-                .collect();
+            let left = (0..patterns.len()).filter(|p| !placed.used_patterns.contains(p)).collect();
             self.stop(at + placed.lines, Context::Unordered { item, left });
             return false;
         };
         if !patterns.iter().any(|p| p.has_vars) {
             for (p, &j) in assignment.iter().enumerate() {
-                self.slots[at + j] = Some(Slot {
-                    item,
-                    stream: 0,
-                    index: p,
-                });
+                self.slots[at + j] = Some(Slot { item, stream: 0, index: p });
             }
             let found = self.items(item + 1, at + patterns.len(), k);
             for j in 0..patterns.len() {
@@ -306,17 +284,10 @@ impl<'g, 'o> Matcher<'g, 'o> {
             return found;
         }
         let mut search = BlockSearch::new(item, at, patterns, candidates);
-        let found = self.block(patterns, &mut search, 0, &mut |m| {
-            m.items(item + 1, at + patterns.len(), k)
-        });
+        let found = self
+            .block(patterns, &mut search, 0, &mut |m| m.items(item + 1, at + patterns.len(), k));
         if !found {
-            self.stop(
-                at,
-                Context::Unordered {
-                    item,
-                    left: (0..patterns.len()).collect(),
-                },
-            );
+            self.stop(at, Context::Unordered { item, left: (0..patterns.len()).collect() });
         }
         found
     }
@@ -342,11 +313,7 @@ impl<'g, 'o> Matcher<'g, 'o> {
             search.assigned[p] = j;
             let at = search.start + j;
             let line = self.output[at];
-            let slot = Slot {
-                item: search.item,
-                stream: 0,
-                index: p,
-            };
+            let slot = Slot { item: search.item, stream: 0, index: p };
             let found = self.line(&patterns[p].toks, line, at, &mut |m| {
                 m.slots[at] = Some(slot);
                 let found = m.block(patterns, search, depth + 1, k);
@@ -392,11 +359,7 @@ impl<'g, 'o> Matcher<'g, 'o> {
                 if weave.twin[s].is_some_and(|t| weave.positions[t] <= index) {
                     continue;
                 }
-                let slot = Slot {
-                    item: weave.item,
-                    stream: s,
-                    index,
-                };
+                let slot = Slot { item: weave.item, stream: s, index };
                 let found = self.line(&pattern.toks, line, at, &mut |m| {
                     m.slots[at] = Some(slot);
                     weave.positions[s] += 1;
@@ -412,10 +375,7 @@ impl<'g, 'o> Matcher<'g, 'o> {
         }
         self.stop(
             at,
-            Context::Interleaved {
-                item: weave.item,
-                positions: weave.positions.clone(),
-            },
+            Context::Interleaved { item: weave.item, positions: weave.positions.clone() },
         );
         weave.failed.insert(key);
         false
@@ -490,10 +450,8 @@ impl<'g, 'o> Matcher<'g, 'o> {
                 }
                 let word_end = text.find(char::is_whitespace).unwrap_or(text.len());
                 // Try longer values first: a placeholder is usually a whole word.
-                let ends: Vec<usize> = text[..word_end]
-                    .char_indices()
-                    .map(|(i, c)| i + c.len_utf8())
-                    .collect();
+                let ends: Vec<usize> =
+                    text[..word_end].char_indices().map(|(i, c)| i + c.len_utf8()).collect();
                 for &end in ends.iter().rev() {
                     self.binds.push((name.as_str(), &text[..end], at));
                     let found = self.line(rest, &text[end..], at, k);
@@ -578,20 +536,14 @@ impl Stop {
             }
         };
         match &self.context {
-            Context::ExtraOutput => format!(
-                "{} comes after everything the golden file expects",
-                shown(self.at)
-            ),
+            Context::ExtraOutput => {
+                format!("{} comes after everything the golden file expects", shown(self.at))
+            }
             Context::Line { item } => {
                 let Item::Line(p) = &golden.items[*item] else {
                     unreachable!("a Line context names a line item")
                 };
-                format!(
-                    "{} does not match {}{}",
-                    shown(self.at),
-                    expected(p),
-                    conflict(p)
-                )
+                format!("{} does not match {}{}", shown(self.at), expected(p), conflict(p))
             }
             Context::Unordered { item, left } => {
                 let Item::Unordered(patterns) = &golden.items[*item] else {
@@ -615,9 +567,7 @@ impl Stop {
                     .zip(positions)
                     .enumerate()
                     .filter_map(|(s, (stream, &pos))| {
-                        stream
-                            .get(pos)
-                            .map(|p| format!("stream {} next: {}", s + 1, expected(p)))
+                        stream.get(pos).map(|p| format!("stream {} next: {}", s + 1, expected(p)))
                     })
                     .collect();
                 let first = streams[0][0].line;
@@ -693,11 +643,7 @@ fn same_stream(a: &[Pattern], b: &[Pattern]) -> bool {
 fn candidate_lines(patterns: &[Pattern], lines: &[&str]) -> Vec<Vec<usize>> {
     patterns
         .iter()
-        .map(|p| {
-            (0..lines.len())
-                .filter(|&j| line_matches(p, lines[j]))
-                .collect()
-        })
+        .map(|p| (0..lines.len()).filter(|&j| line_matches(p, lines[j])).collect())
         .collect()
 }
 
@@ -716,17 +662,11 @@ fn greedy_prefix(candidates: &[Vec<usize>], n_lines: usize) -> Prefix {
         {
             Some(p) => used_patterns.push(p),
             None => {
-                return Prefix {
-                    lines: j,
-                    used_patterns,
-                };
+                return Prefix { lines: j, used_patterns };
             }
         }
     }
-    Prefix {
-        lines: n_lines,
-        used_patterns,
-    }
+    Prefix { lines: n_lines, used_patterns }
 }
 
 /// Kuhn's augmenting-path algorithm: `result[pattern] = line`, covering every pattern and line.
@@ -846,22 +786,14 @@ mod tests {
 
     #[test]
     fn the_result_says_where_each_line_went_and_what_was_bound() {
-        let Outcome::Match(a) = check(
-            "pid [P]\n[unordered]\nx\ny\n[/unordered]\nbye [P]\n",
-            "pid 7\ny\nx\nbye 7\n",
-        ) else {
+        let Outcome::Match(a) =
+            check("pid [P]\n[unordered]\nx\ny\n[/unordered]\nbye [P]\n", "pid 7\ny\nx\nbye 7\n")
+        else {
             panic!("should match")
         };
         let items: Vec<(usize, usize)> = a.slots.iter().map(|s| (s.item, s.index)).collect();
         assert_eq!(items, vec![(0, 0), (1, 1), (1, 0), (2, 0)]);
-        assert_eq!(
-            a.binds,
-            vec![Binding {
-                name: "P".into(),
-                value: "7".into(),
-                line: 0
-            }]
-        );
+        assert_eq!(a.binds, vec![Binding { name: "P".into(), value: "7".into(), line: 0 }]);
     }
 
     #[test]
@@ -882,14 +814,8 @@ mod tests {
     fn placeholders_link_blocks_to_the_rest() {
         let golden =
             "[unordered]\nworker [A] done\nworker [B] done\n[/unordered]\nfirst [A]\nthen [B]\n";
-        assert!(ok(
-            golden,
-            "worker 2 done\nworker 1 done\nfirst 1\nthen 2\n"
-        ));
-        assert!(!ok(
-            golden,
-            "worker 2 done\nworker 1 done\nfirst 3\nthen 2\n"
-        ));
+        assert!(ok(golden, "worker 2 done\nworker 1 done\nfirst 1\nthen 2\n"));
+        assert!(!ok(golden, "worker 2 done\nworker 1 done\nfirst 3\nthen 2\n"));
         let golden = "me [P]\n[unordered]\nchild of [P]\nchild of [Q]\n[/unordered]\n";
         assert!(ok(golden, "me 7\nchild of 9\nchild of 7\n"));
         assert!(!ok(golden, "me 7\nchild of 9\nchild of 8\n"));
@@ -1031,10 +957,7 @@ mod tests {
         let golden = "[interleaved]\n[stream]\na1\na2\n[stream]\nb1\n[/interleaved]\n[unordered]\n\
                       c\nd\n[/unordered]\n[interleaved]\n[stream]\ne1\n[/interleaved]\nend\n";
         assert!(ok(golden, "b1\na1\na2\nd\nc\ne1\nend\n"));
-        assert!(
-            !ok(golden, "b1\na1\nd\na2\nc\ne1\nend\n"),
-            "blocks do not mix"
-        );
+        assert!(!ok(golden, "b1\na1\nd\na2\nc\ne1\nend\n"), "blocks do not mix");
     }
 
     #[test]
@@ -1052,10 +975,7 @@ mod tests {
             "the end of the output does not match golden line 2 `b`"
         );
         let why = reason("child [P]\nreaped [P]\n", "child 41\nreaped 42\n");
-        assert!(
-            why.contains("placeholder [P] was `41` on output line 1"),
-            "{why}"
-        );
+        assert!(why.contains("placeholder [P] was `41` on output line 1"), "{why}");
         let why = reason("[unordered]\nx\ny\n[/unordered]\n", "y\nz\n");
         assert!(
             why.starts_with(
@@ -1085,16 +1005,10 @@ mod tests {
         }
         let golden = Golden::parse(&golden).unwrap();
         let start = std::time::Instant::now();
-        assert!(matches!(
-            match_output(&golden, &lines(&output)),
-            Outcome::Match(_)
-        ));
+        assert!(matches!(match_output(&golden, &lines(&output)), Outcome::Match(_)));
         let broken = output.replacen("worker-3: step 50 ", "worker-3: step 51 ", 1);
         assert_ne!(broken, output);
-        assert!(matches!(
-            match_output(&golden, &lines(&broken)),
-            Outcome::Mismatch(_)
-        ));
+        assert!(matches!(match_output(&golden, &lines(&broken)), Outcome::Mismatch(_)));
         // A figure, not an assertion: printed with `cargo test -- --nocapture`.
         println!(
             "1000 lines in 10 interleaved streams: a match and a mismatch in {:?}",

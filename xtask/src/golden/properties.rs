@@ -33,11 +33,7 @@ fn check<S: Strategy>(cases: u32, strategy: S, test: impl Fn(S::Value) -> Result
 where
     S::Value: std::fmt::Debug,
 {
-    let config = Config {
-        cases,
-        failure_persistence: None,
-        ..Config::default()
-    };
+    let config = Config { cases, failure_persistence: None, ..Config::default() };
     let mut runner =
         TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &SEED));
     if let Err(e) = runner.run(&strategy, |value| test(value).map_err(TestCaseError::fail)) {
@@ -191,9 +187,8 @@ impl Dice {
         let mut next = vec![0; streams.len()];
         let mut out = Vec::new();
         loop {
-            let open: Vec<usize> = (0..streams.len())
-                .filter(|&s| next[s] < streams[s].len())
-                .collect();
+            let open: Vec<usize> =
+                (0..streams.len()).filter(|&s| next[s] < streams[s].len()).collect();
             if open.is_empty() {
                 return out;
             }
@@ -234,10 +229,8 @@ fn instantiate(golden: &Golden, dice: &mut Dice) -> Vec<String> {
                 out.extend(lines);
             }
             Item::Interleaved(streams) => {
-                let streams: Vec<Vec<String>> = streams
-                    .iter()
-                    .map(|s| s.iter().map(|p| line(p, dice)).collect())
-                    .collect();
+                let streams: Vec<Vec<String>> =
+                    streams.iter().map(|s| s.iter().map(|p| line(p, dice)).collect()).collect();
                 out.extend(dice.interleave(&streams));
             }
         }
@@ -280,10 +273,7 @@ fn line_satisfies(toks: &[Tok], binds: &BTreeMap<&str, &str>, line: &str) -> Res
         }
         endings.push(later);
     }
-    if endings
-        .iter()
-        .any(|ending| glob(&segments, &format!("{line}{ending}")))
-    {
+    if endings.iter().any(|ending| glob(&segments, &format!("{line}{ending}"))) {
         Ok(())
     } else {
         Err(format!("`{line}` does not fit `{}`", segments.join("[..]")))
@@ -312,21 +302,14 @@ fn glob(segments: &[String], text: &str) -> bool {
 /// Checks `assignment` against `golden` and `output` from the format's rules alone.
 fn satisfies(golden: &Golden, output: &[&str], assignment: &Assignment) -> Result<(), String> {
     if assignment.slots.len() != output.len() {
-        return Err(format!(
-            "{} slots for {} lines",
-            assignment.slots.len(),
-            output.len()
-        ));
+        return Err(format!("{} slots for {} lines", assignment.slots.len(), output.len()));
     }
     let mut binds = BTreeMap::new();
     for bind in &assignment.binds {
         if bind.value.is_empty() || bind.value.chars().any(char::is_whitespace) {
             return Err(format!("`[{}]` bound to `{}`", bind.name, bind.value));
         }
-        if binds
-            .insert(bind.name.as_str(), bind.value.as_str())
-            .is_some()
-        {
+        if binds.insert(bind.name.as_str(), bind.value.as_str()).is_some() {
             return Err(format!("`[{}]` bound twice", bind.name));
         }
     }
@@ -377,10 +360,7 @@ fn satisfies(golden: &Golden, output: &[&str], assignment: &Assignment) -> Resul
     if at == output.len() {
         Ok(())
     } else {
-        Err(format!(
-            "{} output lines beyond the last item",
-            output.len() - at
-        ))
+        Err(format!("{} output lines beyond the last item", output.len() - at))
     }
 }
 
@@ -456,10 +436,8 @@ fn matching_edited_output_ends_and_any_match_is_right() {
 
 #[test]
 fn any_output_against_any_golden_file_ends_and_any_match_is_right() {
-    let case = (
-        prop::collection::vec(golden_line(), 0..10),
-        prop::collection::vec(golden_line(), 0..10),
-    );
+    let case =
+        (prop::collection::vec(golden_line(), 0..10), prop::collection::vec(golden_line(), 0..10));
     check(1500, case, |(golden, output)| {
         let Ok(golden) = Golden::parse(&golden.join("\n")) else {
             return Ok(());
@@ -481,14 +459,8 @@ struct Program {
 }
 
 fn programs() -> impl Strategy<Value = Program> {
-    (
-        prop::collection::vec(2usize..5, 1..4),
-        prop::collection::btree_set(1u32..500, 0..5),
-    )
-        .prop_map(|(steps, results)| Program {
-            steps,
-            results: results.into_iter().collect(),
-        })
+    (prop::collection::vec(2usize..5, 1..4), prop::collection::btree_set(1u32..500, 0..5))
+        .prop_map(|(steps, results)| Program { steps, results: results.into_iter().collect() })
 }
 
 impl Program {
@@ -511,17 +483,11 @@ impl Program {
             .collect();
         let mut dice = Dice(seed ^ 0x5eed);
         out.extend(dice.interleave(&streams));
-        let mut results: Vec<String> = self
-            .results
-            .iter()
-            .map(|r| format!("result {r} is ready"))
-            .collect();
+        let mut results: Vec<String> =
+            self.results.iter().map(|r| format!("result {r} is ready")).collect();
         dice.shuffle(&mut results);
         out.extend(results);
-        out.push(format!(
-            "main: {} workers done, pid {main_pid} exits",
-            self.steps.len()
-        ));
+        out.push(format!("main: {} workers done, pid {main_pid} exits", self.steps.len()));
         out
     }
 }
@@ -543,17 +509,13 @@ fn bless_infers_a_file_that_holds_for_the_program_and_keeps_its_streams() {
     );
     check(150, case, |(program, learn, fresh)| {
         let runs: Vec<Vec<String>> = learn.iter().map(|&s| program.run(s)).collect();
-        let as_lines: Vec<Vec<&str>> = runs
-            .iter()
-            .map(|r| r.iter().map(String::as_str).collect())
-            .collect();
+        let as_lines: Vec<Vec<&str>> =
+            runs.iter().map(|r| r.iter().map(String::as_str).collect()).collect();
         let text = infer(&as_lines).map_err(|e| format!("inference refused: {e}"))?;
         let golden = Golden::parse(&text).map_err(|e| format!("{e} in\n{text}"))?;
         for run in &runs {
             if !matches(&golden, run)? {
-                return Err(format!(
-                    "a run it learned from does not match:\n{text}\n{run:?}"
-                ));
+                return Err(format!("a run it learned from does not match:\n{text}\n{run:?}"));
             }
         }
         for &seed in &fresh {

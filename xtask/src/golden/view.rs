@@ -37,11 +37,7 @@ fn placed(output: &[&str], slots: &[Slot]) -> Vec<ViewLine> {
     slots
         .iter()
         .zip(output)
-        .map(|(slot, line)| ViewLine {
-            text: line.to_string(),
-            item: slot.item,
-            matched: true,
-        })
+        .map(|(slot, line)| ViewLine { text: line.to_string(), item: slot.item, matched: true })
         .collect()
 }
 
@@ -57,11 +53,7 @@ fn aligned(golden: &Golden, output: &[&str], taken: &[Slot]) -> Vec<ViewLine> {
     let mut left: Vec<(usize, &Pattern)> = Vec::new();
     for (i, item) in golden.items.iter().enumerate() {
         for (stream, index, pattern) in positions(item) {
-            let slot = Slot {
-                item: i,
-                stream,
-                index,
-            };
+            let slot = Slot { item: i, stream, index };
             if !taken.contains(&slot) {
                 left.push((i, pattern));
             }
@@ -90,11 +82,7 @@ fn positions(item: &crate::golden::format::Item) -> Vec<(usize, usize, &Pattern)
     use crate::golden::format::Item;
     match item {
         Item::Line(p) => vec![(0, 0, p)],
-        Item::Unordered(patterns) => patterns
-            .iter()
-            .enumerate()
-            .map(|(i, p)| (0, i, p))
-            .collect(),
+        Item::Unordered(patterns) => patterns.iter().enumerate().map(|(i, p)| (0, i, p)).collect(),
         Item::Interleaved(streams) => streams
             .iter()
             .enumerate()
@@ -142,16 +130,11 @@ pub fn explain_mismatch(golden: &Golden, output: &[&str]) -> String {
         .diff_lines(&expected, &actual)
         .unified_diff()
         .context_radius(3)
-        .header(
-            "golden (placeholders shown as the output filled them)",
-            "actual output",
-        )
+        .header("golden (placeholders shown as the output filled them)", "actual output")
         .to_string();
     let mut report = head(&format!("{reason}{diff}"), MAX_REPORT_LINES);
     if cut > 0 {
-        report.push_str(&format!(
-            "(the {cut} output lines after these were not diffed)\n"
-        ));
+        report.push_str(&format!("(the {cut} output lines after these were not diffed)\n"));
     }
     report
 }
@@ -195,14 +178,8 @@ mod tests {
     fn placeholder_conflict_is_explained() {
         let golden = Golden::parse("child [P]\nreaped [P]\n").unwrap();
         let msg = explain_mismatch(&golden, &lines("child 1\nreaped 2\n"));
-        assert!(
-            msg.contains("placeholder [P] was `1` on output line 1"),
-            "{msg}"
-        );
-        assert!(
-            !msg.contains("@@"),
-            "no diff when every line matches on its own: {msg}"
-        );
+        assert!(msg.contains("placeholder [P] was `1` on output line 1"), "{msg}");
+        assert!(!msg.contains("@@"), "no diff when every line matches on its own: {msg}");
     }
 
     #[test]
@@ -211,11 +188,7 @@ mod tests {
         let text = "spam\n".repeat(2_000_000);
         let start = std::time::Instant::now();
         let msg = explain_mismatch(&golden, &lines(&text));
-        assert!(
-            start.elapsed() < Duration::from_secs(3),
-            "{:?}",
-            start.elapsed()
-        );
+        assert!(start.elapsed() < Duration::from_secs(3), "{:?}", start.elapsed());
         assert!(msg.lines().count() <= MAX_REPORT_LINES + 2, "{msg}");
         assert!(msg.contains("more lines not shown"), "{msg}");
     }
@@ -235,14 +208,8 @@ mod tests {
              [/interleaved]\n",
         )
         .unwrap();
-        let msg = explain_mismatch(
-            &golden,
-            &lines("w1 step 1\nw2 step 2\nw2 step 1\nw1 step 2\n"),
-        );
-        assert!(
-            msg.starts_with("output line 2 `w2 step 2` fits no stream"),
-            "{msg}"
-        );
+        let msg = explain_mismatch(&golden, &lines("w1 step 1\nw2 step 2\nw2 step 1\nw1 step 2\n"));
+        assert!(msg.starts_with("output line 2 `w2 step 2` fits no stream"), "{msg}");
         assert!(
             msg.contains(
                 "it matches golden line 7 `w2 step 2` of stream 2, but that stream's order puts \

@@ -30,11 +30,7 @@ impl Expectation {
     pub fn load(example: &Example) -> Result<Expectation> {
         let stdout_path = example.golden_stdout();
         let stderr_path = example.golden_stderr();
-        let stderr = if stderr_path.exists() {
-            Some(load_golden(&stderr_path)?)
-        } else {
-            None
-        };
+        let stderr = if stderr_path.exists() { Some(load_golden(&stderr_path)?) } else { None };
         Ok(Expectation {
             name: example.package.clone(),
             stdout: load_golden(&stdout_path)?,
@@ -101,11 +97,7 @@ pub fn judge(
             _ => Some("fail with an error, do not die"),
         };
         if let Some(rule) = wrong {
-            found.push(Problem::Ending {
-                ending: run.ending.clone(),
-                timeout,
-                rule: Some(rule),
-            });
+            found.push(Problem::Ending { ending: run.ending.clone(), timeout, rule: Some(rule) });
         }
         if stderr.lines().count() != 1 {
             found.push(Problem::NotOneLine { rule, text: stderr });
@@ -120,10 +112,23 @@ pub fn judge(
     found
 }
 
-/// Whether a one-line error reads like `NAME: what failed: why`, as the examples write them, and
-/// not like `main`'s `Debug` print of an error (`Error: Os { code: 24, kind: .. }`).
+/// Pieces of a `Debug` form, which an error line must not contain: the rule is `Display`.
+const DEBUG_FORMS: [&str; 9] =
+    ["Os {", " { ", "Pid(", "Exited(", "Signaled(", "StillAlive", "Some(", "Ok(", "Err("];
+
+/// Whether a one-line error reads like `NAME: what failed: why`, as the examples write them: no
+/// `Debug` form (`Error: Os { code: 24, kind: .. }`, `Exited(Pid(7), 3)`), and an OS error
+/// only after a context that says what failed (`NAME: mq_open /q: EMFILE ...`, never `NAME:
+/// Too many open files (os error 24)`).
 fn displayed(name: &str, line: &str) -> bool {
-    line.starts_with(&format!("{name}: ")) && !line.contains("Os { code") && !line.contains(" { ")
+    let Some(message) = line.strip_prefix(&format!("{name}: ")) else {
+        return false;
+    };
+    let context_first = match message.find("(os error") {
+        Some(at) => message[..at].contains(": "),
+        None => true,
+    };
+    context_first && !DEBUG_FORMS.iter().any(|form| message.contains(form))
 }
 
 /// What is checked under every condition: the output pipes, and what the run left behind.
@@ -142,26 +147,10 @@ fn common_problems(run: &Outcome) -> Vec<Problem> {
 pub fn problems(expect: &Expectation, run: &Outcome, timeout: Duration) -> Vec<Problem> {
     let mut problems = Vec::new();
     if run.ending != Ending::Exited(0) {
-        problems.push(Problem::Ending {
-            ending: run.ending.clone(),
-            timeout,
-            rule: None,
-        });
+        problems.push(Problem::Ending { ending: run.ending.clone(), timeout, rule: None });
     }
-    compare(
-        "stdout",
-        &run.stdout,
-        Some(&expect.stdout),
-        &expect.stdout_path,
-        &mut problems,
-    );
-    compare(
-        "stderr",
-        &run.stderr,
-        expect.stderr.as_ref(),
-        &expect.stderr_path,
-        &mut problems,
-    );
+    compare("stdout", &run.stdout, Some(&expect.stdout), &expect.stdout_path, &mut problems);
+    compare("stderr", &run.stderr, expect.stderr.as_ref(), &expect.stderr_path, &mut problems);
     problems.extend(common_problems(run));
     problems
 }
@@ -183,10 +172,7 @@ fn compare(
     let text = match std::str::from_utf8(&captured.bytes) {
         Ok(text) => text,
         Err(e) => {
-            problems.push(Problem::NotUtf8 {
-                stream,
-                offset: e.valid_up_to(),
-            });
+            problems.push(Problem::NotUtf8 { stream, offset: e.valid_up_to() });
             return;
         }
     };
@@ -208,10 +194,9 @@ fn compare(
             golden: path.to_path_buf(),
             explanation: explain_mismatch(golden, &output),
         }),
-        MatchOutcome::GaveUp => problems.push(Problem::GaveUp {
-            stream,
-            golden: path.to_path_buf(),
-        }),
+        MatchOutcome::GaveUp => {
+            problems.push(Problem::GaveUp { stream, golden: path.to_path_buf() })
+        }
     }
 }
 
@@ -234,14 +219,8 @@ mod tests {
     fn outcome(stdout: &[u8], stderr: &[u8], ending: Ending) -> Outcome {
         Outcome {
             ending,
-            stdout: Captured {
-                bytes: stdout.to_vec(),
-                dropped: 0,
-            },
-            stderr: Captured {
-                bytes: stderr.to_vec(),
-                dropped: 0,
-            },
+            stdout: Captured { bytes: stdout.to_vec(), dropped: 0 },
+            stderr: Captured { bytes: stderr.to_vec(), dropped: 0 },
             elapsed: Duration::from_millis(1),
             leftovers: Vec::new(),
             output_abandoned: false,
@@ -284,15 +263,10 @@ mod tests {
         let expect = expectation("hi\n");
         let judged = |stderr: &[u8]| -> Vec<String> {
             let run = outcome(b"", stderr, Ending::Exited(1));
-            judge(
-                Condition::FewDescriptors,
-                &expect,
-                &run,
-                Duration::from_secs(1),
-            )
-            .iter()
-            .map(ToString::to_string)
-            .collect()
+            judge(Condition::FewDescriptors, &expect, &run, Duration::from_secs(1))
+                .iter()
+                .map(ToString::to_string)
+                .collect()
         };
         assert!(judged(b"ex: pipe: Too many open files (os error 24)\n").is_empty());
         let p = judged(b"Error: Os { code: 24, kind: Uncategorized, message: \"x\" }\n");
@@ -329,18 +303,38 @@ mod tests {
 
     #[test]
     fn timeout_with_exited_main_says_who_held_the_pipe() {
-        let run = outcome(
-            b"hi\n",
-            b"",
-            Ending::TimedOut {
-                main_exited: Some("exited with 0".into()),
-            },
-        );
+        let run =
+            outcome(b"hi\n", b"", Ending::TimedOut { main_exited: Some("exited with 0".into()) });
         let p: Vec<String> = problems(&expectation("hi\n"), &run, Duration::from_millis(1500))
             .iter()
             .map(ToString::to_string)
             .collect();
         assert_eq!(p.len(), 1);
         assert!(p[0].starts_with("timed out after 1.5 s: the main process had exited with 0"));
+    }
+
+    #[test]
+    fn an_error_line_is_displayed_with_its_context() {
+        for good in [
+            "ipc_shm: shm_open /x-7: Too many open files (os error 24)",
+            "ipc_pipe: child 7 exited with status 3",
+            "lock_demo: child 7: opening /tmp/l: Permission denied (os error 13)",
+        ] {
+            assert!(displayed(name(good), good), "refused {good}");
+        }
+        for (name, bad) in [
+            ("with_python", "with_python: invalid digit found (os error 22)"),
+            ("ipc_shm", "ipc_shm: Too many open files (os error 24)"),
+            ("ipc_shm", "ipc_shm: child Pid(7): Exited(Pid(7), 3)"),
+            ("ipc_mqueue", "ipc_mqueue: a send to a full queue gave Ok(())"),
+            ("ipc_shm", "Error: Os { code: 24, kind: Uncategorized }"),
+            ("ipc_shm", "other_name: mq_open: EMFILE"),
+        ] {
+            assert!(!displayed(name, bad), "accepted {bad}");
+        }
+    }
+
+    fn name(line: &str) -> &str {
+        line.split(':').next().unwrap_or_default()
     }
 }

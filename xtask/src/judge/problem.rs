@@ -69,11 +69,7 @@ pub enum Problem {
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Problem::Ending {
-                ending,
-                timeout,
-                rule,
-            } => {
+            Problem::Ending { ending, timeout, rule } => {
                 f.write_str(&describe_ending(ending, *timeout))?;
                 match rule {
                     Some(rule) => write!(f, "; {rule}"),
@@ -96,26 +92,15 @@ impl fmt::Display for Problem {
                 f,
                 "{stream} is not UTF-8 (invalid byte at offset {offset}); golden files are text"
             ),
-            Problem::NotEmpty {
-                stream,
-                golden,
-                text,
-            } => write!(
+            Problem::NotEmpty { stream, golden, text } => write!(
                 f,
                 "{stream} is not empty (add {} if this output is intended):\n{}",
                 shown(golden),
                 indent(&head(text, MAX_REPORT_LINES))
             ),
-            Problem::Mismatch {
-                stream,
-                golden,
-                explanation,
-            } => write!(
-                f,
-                "{stream} does not match {}:\n{}",
-                shown(golden),
-                indent(explanation)
-            ),
+            Problem::Mismatch { stream, golden, explanation } => {
+                write!(f, "{stream} does not match {}:\n{}", shown(golden), indent(explanation))
+            }
             Problem::GaveUp { stream, golden } => write!(
                 f,
                 "{stream}: the matcher gave up on {} (too many ways to place its placeholders); \
@@ -151,13 +136,10 @@ fn describe_ending(ending: &Ending, timeout: Duration) -> String {
     match ending {
         Ending::Exited(code) => format!("exit status: exited with {code}"),
         Ending::Signaled(signal) => format!("exit status: killed by {}", signal_name(*signal)),
-        Ending::TimedOut { main_exited: None } => format!(
-            "timed out after {}: every process of the run was killed",
-            seconds(timeout)
-        ),
-        Ending::TimedOut {
-            main_exited: Some(how),
-        } => format!(
+        Ending::TimedOut { main_exited: None } => {
+            format!("timed out after {}: every process of the run was killed", seconds(timeout))
+        }
+        Ending::TimedOut { main_exited: Some(how) } => format!(
             "timed out after {}: the main process had {how}, but its output pipe was still held \
              open by a process it started; every process of the run was killed",
             seconds(timeout)
@@ -183,10 +165,7 @@ pub fn describe_leftover(leftover: &Leftover) -> String {
 }
 
 pub fn indent(text: &str) -> String {
-    text.lines()
-        .map(|l| format!("    {l}"))
-        .collect::<Vec<_>>()
-        .join("\n")
+    text.lines().map(|l| format!("    {l}")).collect::<Vec<_>>().join("\n")
 }
 
 pub fn seconds(d: Duration) -> String {

@@ -30,12 +30,7 @@ pub fn ensure(root: &Path) -> Result<Option<PathBuf>> {
     if fs::read_to_string(venv.join(MADE_FROM)).ok().as_deref() == Some(requirements.as_str()) {
         return Ok(Some(bin));
     }
-    if Command::new("python3")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .status()
-        .is_err()
-    {
+    if Command::new("python3").arg("--version").stdout(Stdio::null()).status().is_err() {
         say!(
             "python: no python3 on PATH; the with_python recipes will fail until it is installed"
         )?;
@@ -51,14 +46,7 @@ pub fn ensure(root: &Path) -> Result<Option<PathBuf>> {
     )?;
     run(
         Command::new(bin.join("python"))
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                "-r",
-            ])
+            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r"])
             .arg(root.join(REQUIREMENTS)),
         "pip could not install the requirements (it needs to reach PyPI once)",
     )?;

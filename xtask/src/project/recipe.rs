@@ -62,23 +62,17 @@ pub fn discover(dir: &Path) -> Result<Vec<Recipe>> {
 pub fn parse(path: &Path, text: &str) -> Result<Option<Recipe>> {
     let at = |what: &str| format!("{}: {what}", path.display());
     let header = |prefix: &str| {
-        text.lines()
-            .take_while(|l| l.starts_with("//!"))
-            .position(|l| l.starts_with(prefix))
+        text.lines().take_while(|l| l.starts_with("//!")).position(|l| l.starts_with(prefix))
     };
     let lines: Vec<&str> = text.lines().collect();
     let Some(copy_at) = header(COPY) else {
         return Ok(None);
     };
     let Some(needs_at) = header(NEEDS) else {
-        bail!(at(
-            "a recipe's header has a `Copy:` line but no `Needs:` line"
-        ));
+        bail!(at("a recipe's header has a `Copy:` line but no `Needs:` line"));
     };
-    let copy: Vec<String> = lines[copy_at][COPY.len()..]
-        .split_whitespace()
-        .map(str::to_string)
-        .collect();
+    let copy: Vec<String> =
+        lines[copy_at][COPY.len()..].split_whitespace().map(str::to_string).collect();
     let name = path
         .file_stem()
         .and_then(|s| s.to_str())
@@ -86,18 +80,11 @@ pub fn parse(path: &Path, text: &str) -> Result<Option<Recipe>> {
         .to_string();
     let own = format!("{name}.rs");
     if copy.first() != Some(&own) {
-        bail!(at(&format!(
-            "the `Copy:` line must name the recipe's own file, {own}, first"
-        )));
+        bail!(at(&format!("the `Copy:` line must name the recipe's own file, {own}, first")));
     }
     let needs = parse_needs(&lines[needs_at][NEEDS.len()..])
         .with_context(|| at(&format!("line {}: malformed `Needs:`", needs_at + 1)))?;
-    Ok(Some(Recipe {
-        name,
-        path: path.to_path_buf(),
-        copy,
-        needs,
-    }))
+    Ok(Some(Recipe { name, path: path.to_path_buf(), copy, needs }))
 }
 
 /// `anyhow, nix (features fs, mman), tempfile` gives three needs, nix's with two features.
@@ -131,11 +118,7 @@ fn parse_needs(text: &str) -> Result<Vec<Need>> {
             }
             rest = &inner[close + 1..];
         }
-        needs.push(Need {
-            krate,
-            version,
-            features,
-        });
+        needs.push(Need { krate, version, features });
         rest = rest.trim_start();
         match rest.strip_prefix(',') {
             Some(after) => rest = after.trim_start(),
@@ -157,7 +140,8 @@ mod tests {
     #[test]
     fn a_header_gives_files_and_needs() {
         let text = "//! What it shows.\n//!\n//! Copy: semaphore.rs fork.rs errors.rs\n\
-                    //! Needs: anyhow@1, nix@0.31 (features mman, process), tempfile@3\n\nfn main() {}\n";
+                    //! Needs: anyhow@1, nix@0.31 (features mman, process), tempfile@3\n\
+                    \nfn main() {}\n";
         let found = recipe(text).unwrap().unwrap();
         assert_eq!(found.name, "semaphore");
         assert_eq!(found.copy, ["semaphore.rs", "fork.rs", "errors.rs"]);
@@ -186,10 +170,7 @@ mod tests {
     fn a_file_without_copy_is_no_recipe() {
         assert_eq!(recipe("//! A helper.\n\npub fn f() {}\n").unwrap(), None);
         // A `Copy:` below the header is code or a comment, not an instruction.
-        assert_eq!(
-            recipe("fn main() {}\n//! Copy: semaphore.rs\n").unwrap(),
-            None
-        );
+        assert_eq!(recipe("fn main() {}\n//! Copy: semaphore.rs\n").unwrap(), None);
     }
 
     #[test]

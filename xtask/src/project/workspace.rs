@@ -116,11 +116,8 @@ impl Workspace {
         let mut chosen: Vec<Example> = Vec::new();
         for name in names {
             let name = name.trim_end_matches('/');
-            let matching: Vec<&Example> = self
-                .examples
-                .iter()
-                .filter(|e| e.name == name || e.package == name)
-                .collect();
+            let matching: Vec<&Example> =
+                self.examples.iter().filter(|e| e.name == name || e.package == name).collect();
             if matching.is_empty() {
                 let mut packages: Vec<&str> =
                     self.examples.iter().map(|e| e.package.as_str()).collect();
@@ -288,10 +285,7 @@ pub fn build_binaries(
     }
     let built = cargo_build(root, &args, &[], Diagnostics::Show)?;
     if !built.status.success() {
-        bail!(
-            "`cargo build` failed ({}); fix the build errors above",
-            built.status
-        );
+        bail!("`cargo build` failed ({}); fix the build errors above", built.status);
     }
     for package in packages {
         if !built.binaries.contains_key(*package) {
@@ -371,9 +365,5 @@ pub fn cargo_build(
         }
     }
     let status = child.wait().context("cannot wait for `cargo build`")?;
-    Ok(Built {
-        binaries,
-        errors,
-        status,
-    })
+    Ok(Built { binaries, errors, status })
 }

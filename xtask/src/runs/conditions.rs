@@ -39,11 +39,8 @@ pub enum Condition {
 impl Condition {
     /// The conditions every example is checked under, once each, where `isolation` allows.
     pub fn robustness(isolation: &Isolation) -> Vec<Condition> {
-        let mut conditions = vec![
-            Condition::ClosedStdout,
-            Condition::FullStdout,
-            Condition::FewDescriptors,
-        ];
+        let mut conditions =
+            vec![Condition::ClosedStdout, Condition::FullStdout, Condition::FewDescriptors];
         match isolation {
             Isolation::Namespaces { user: false, .. } => {
                 conditions.extend([Condition::FullShm, Condition::SmallQueues])

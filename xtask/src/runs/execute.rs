@@ -55,9 +55,12 @@ pub fn run_all(
     let work = || {
         while let Some(job) = jobs.get(next.fetch_add(1, Ordering::Relaxed)) {
             let result = run_one(job, timeout, isolation, watch.as_ref());
-            done.lock()
-                .expect("no worker panics while holding the list")
-                .push((job.example, job.run, job.condition, result));
+            done.lock().expect("no worker panics while holding the list").push((
+                job.example,
+                job.run,
+                job.condition,
+                result,
+            ));
         }
     };
     thread::scope(|scope| {
@@ -65,10 +68,7 @@ pub fn run_all(
         for _ in 0..workers.clamp(1, jobs.len().max(1)) {
             // Under `ulimit -u` a thread may not start: fewer workers, or this thread alone,
             // still run every job.
-            if thread::Builder::new()
-                .name("xtask-worker".into())
-                .spawn_scoped(scope, work)
-                .is_ok()
+            if thread::Builder::new().name("xtask-worker".into()).spawn_scoped(scope, work).is_ok()
             {
                 started += 1;
             }
@@ -89,13 +89,7 @@ pub fn run_all(
             Some(last) => appeared.into_iter().filter(|o| last.contains(o)).collect(),
             None => Vec::new(),
         };
-        records.push(Record {
-            example,
-            run,
-            condition,
-            outcome,
-            suspects,
-        });
+        records.push(Record { example, run, condition, outcome, suspects });
     }
     records.sort_by_key(|r| (r.example, r.condition, r.run));
     Ok(records)

@@ -83,12 +83,7 @@ impl Session {
             } else {
                 None
             };
-            records.extend(run_all(
-                jobs,
-                options.jobs,
-                options.timeout,
-                &self.isolation,
-            )?);
+            records.extend(run_all(jobs, options.jobs, options.timeout, &self.isolation)?);
         }
         records.sort_by_key(|r| (r.example, r.condition, r.run));
         Ok(records)

@@ -69,10 +69,7 @@ impl OwnedDir {
     pub fn create(prefix: &str) -> std::io::Result<OwnedDir> {
         let mut registry = registry();
         if let Some(signal) = registry.interrupted() {
-            return Err(std::io::Error::other(format!(
-                "stopped by {}",
-                signal.as_str()
-            )));
+            return Err(std::io::Error::other(format!("stopped by {}", signal.as_str())));
         }
         let path = tempfile::Builder::new().prefix(prefix).tempdir()?.keep();
         registry.folders.push(path.clone());
@@ -94,9 +91,7 @@ impl Drop for OwnedDir {
 
 /// The registry, locked. A panic elsewhere must not stop Ctrl-C from cleaning up.
 pub fn registry() -> MutexGuard<'static, Registry> {
-    REGISTRY
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+    REGISTRY.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl Registry {
@@ -170,10 +165,7 @@ pub fn spawn_forwarded(
     unblocked(command);
     let mut registry = registry();
     if let Some(signal) = registry.interrupted() {
-        return Err(std::io::Error::other(format!(
-            "stopped by {}",
-            signal.as_str()
-        )));
+        return Err(std::io::Error::other(format!("stopped by {}", signal.as_str())));
     }
     let child = command.spawn()?;
     registry.add_forwarded(Pid::from_raw(child.id() as i32), own_group);
@@ -225,15 +217,13 @@ pub fn install() -> std::io::Result<()> {
         set.add(signal);
     }
     set.thread_block().map_err(std::io::Error::from)?;
-    thread::Builder::new()
-        .name("xtask-signals".into())
-        .spawn(move || {
-            loop {
-                if let Ok(signal) = set.wait() {
-                    stop(signal);
-                }
+    thread::Builder::new().name("xtask-signals".into()).spawn(move || {
+        loop {
+            if let Ok(signal) = set.wait() {
+                stop(signal);
             }
-        })?;
+        }
+    })?;
     Ok(())
 }
 
@@ -254,9 +244,7 @@ fn stop(signal: Signal) -> ! {
         .collect();
     let forwarded = registry.forwarded.clone();
     let forwarded_group = |p: &procs::Proc| {
-        forwarded
-            .iter()
-            .any(|&(pid, own)| pid.as_raw() == p.pid || (own && pid.as_raw() == p.pgrp))
+        forwarded.iter().any(|&(pid, own)| pid.as_raw() == p.pid || (own && pid.as_raw() == p.pgrp))
     };
     for _ in 0..50 {
         let Ok(found) = procs::scan(|p| {
@@ -278,11 +266,7 @@ fn stop(signal: Signal) -> ! {
         thread::sleep(Duration::from_millis(5));
     }
     for &(pid, own_group) in &forwarded {
-        let _ = if own_group {
-            killpg(pid, signal)
-        } else {
-            kill(pid, signal)
-        };
+        let _ = if own_group { killpg(pid, signal) } else { kill(pid, signal) };
     }
     let started = Instant::now();
     let mut escalated = false;
@@ -313,11 +297,7 @@ fn stop(signal: Signal) -> ! {
             "xtask: {}: killed {runs} run{} in progress and removed {}",
             signal.as_str(),
             if runs == 1 { "" } else { "s" },
-            if runs == 1 {
-                "its folder"
-            } else {
-                "their folders"
-            }
+            if runs == 1 { "its folder" } else { "their folders" }
         );
     }
     std::process::exit(128 + signal as i32)

@@ -99,10 +99,7 @@ impl Limits {
 /// stays: only the soft one is lowered, as `ulimit -Sn` does.
 pub fn limit_descriptors(command: &mut Command, nofile: u64) -> io::Result<()> {
     use std::os::unix::process::CommandExt;
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
+    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
     // Safety: getrlimit writes one struct through a pointer to a live local.
     if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
         return Err(io::Error::last_os_error());
@@ -151,9 +148,7 @@ impl Isolation {
                 Err(e) => reasons.push(format!("{e:#}")),
             }
         }
-        Isolation::Shared {
-            why: reasons.join("; "),
-        }
+        Isolation::Shared { why: reasons.join("; ") }
     }
 
     /// One line for the report's header.
@@ -190,11 +185,7 @@ fn probe(launcher: &Path, user: bool) -> Result<()> {
     if output.status.success() {
         Ok(())
     } else {
-        bail!(
-            "{}: {}",
-            mode_word(user),
-            String::from_utf8_lossy(&output.stderr).trim()
-        )
+        bail!("{}: {}", mode_word(user), String::from_utf8_lossy(&output.stderr).trim())
     }
 }
 
@@ -213,10 +204,7 @@ pub fn launcher_command(
     args: &[std::ffi::OsString],
 ) -> Command {
     let mut command = Command::new(launcher);
-    command
-        .args([LAUNCHER_COMMAND, mode_word(user)])
-        .arg(run_dir)
-        .args(limits.to_args());
+    command.args([LAUNCHER_COMMAND, mode_word(user)]).arg(run_dir).args(limits.to_args());
     command.arg("--").arg(program).args(args);
     command
 }
@@ -231,15 +219,9 @@ pub fn launcher_main(args: &[String]) -> ! {
         );
         std::process::exit(125)
     };
-    let [mode, run_dir, rest @ ..] = args else {
-        usage()
-    };
-    let Some(dashes) = rest.iter().position(|a| a == "--") else {
-        usage()
-    };
-    let Some(limits) = Limits::parse(&rest[..dashes]) else {
-        usage()
-    };
+    let [mode, run_dir, rest @ ..] = args else { usage() };
+    let Some(dashes) = rest.iter().position(|a| a == "--") else { usage() };
+    let Some(limits) = Limits::parse(&rest[..dashes]) else { usage() };
     let rest = &rest[dashes + 1..];
     if !matches!(mode.as_str(), "root" | "user") {
         usage();
@@ -286,19 +268,9 @@ fn enter(user: bool, run_dir: &Path, limits: Limits) -> Result<()> {
             .context("writing /proc/self/gid_map")?;
     }
     // Without this, a mount below could propagate to the machine's own mount table.
-    mount(
-        None::<&str>,
-        "/",
-        None::<&str>,
-        MsFlags::MS_REC | MsFlags::MS_PRIVATE,
-        None::<&str>,
-    )
-    .context("making every mount private (mount --make-rprivate /)")?;
-    let options = if full_shm {
-        "mode=1777,size=4k"
-    } else {
-        "mode=1777"
-    };
+    mount(None::<&str>, "/", None::<&str>, MsFlags::MS_REC | MsFlags::MS_PRIVATE, None::<&str>)
+        .context("making every mount private (mount --make-rprivate /)")?;
+    let options = if full_shm { "mode=1777,size=4k" } else { "mode=1777" };
     mount(
         Some("xtask-shm"),
         SHM,
@@ -318,14 +290,8 @@ fn enter(user: bool, run_dir: &Path, limits: Limits) -> Result<()> {
             .context("lowering /proc/sys/fs/mqueue/msg_max in the run's namespace")?;
     }
     let queues = run_dir.join(MQUEUE_DIR);
-    mount(
-        Some("xtask-mqueue"),
-        &queues,
-        Some("mqueue"),
-        MsFlags::empty(),
-        None::<&str>,
-    )
-    .with_context(|| format!("mounting an mqueue file system on {}", queues.display()))?;
+    mount(Some("xtask-mqueue"), &queues, Some("mqueue"), MsFlags::empty(), None::<&str>)
+        .with_context(|| format!("mounting an mqueue file system on {}", queues.display()))?;
     Ok(())
 }
 
@@ -350,9 +316,7 @@ fn launch(run_dir: &Path, program: &str, args: &[String], limits: Limits) -> Res
             Ok(())
         });
     }
-    let mut child = command
-        .spawn()
-        .with_context(|| format!("cannot start {program}"))?;
+    let mut child = command.spawn().with_context(|| format!("cannot start {program}"))?;
     // The output pipes are the example's: let go of ours, so that the pipes close as soon as
     // the example and everything it started have closed theirs.
     let null = File::open("/dev/null")?;

@@ -52,10 +52,7 @@ impl Watch {
         let shm = PathBuf::from(SHM_DIR);
         let mounts =
             fs::read_to_string("/proc/self/mounts").context("cannot read /proc/self/mounts")?;
-        Ok(Watch {
-            shm: shm.is_dir().then_some(shm),
-            mqueue: mqueue_mount(&mounts),
-        })
+        Ok(Watch { shm: shm.is_dir().then_some(shm), mqueue: mqueue_mount(&mounts) })
     }
 
     pub fn snapshot(&self) -> Result<Snapshot> {
@@ -80,16 +77,8 @@ impl Snapshot {
     /// Objects in `self` that were not in `before`.
     pub fn added_since(&self, before: &Snapshot) -> Vec<Leftover> {
         let shm = self.shm.difference(&before.shm).cloned().map(Leftover::Shm);
-        let queues = self
-            .queues
-            .difference(&before.queues)
-            .cloned()
-            .map(Leftover::Queue);
-        let sysv = self
-            .sysv
-            .difference(&before.sysv)
-            .cloned()
-            .map(Leftover::SysV);
+        let queues = self.queues.difference(&before.queues).cloned().map(Leftover::Queue);
+        let sysv = self.sysv.difference(&before.sysv).cloned().map(Leftover::SysV);
         shm.chain(queues).chain(sysv).collect()
     }
 
@@ -115,10 +104,7 @@ fn mqueue_mount(mounts: &str) -> Option<PathBuf> {
 
 /// /proc/self/mounts writes space, tab, newline and backslash in paths as octal escapes.
 fn unescape_mount_path(path: &str) -> String {
-    path.replace("\\040", " ")
-        .replace("\\011", "\t")
-        .replace("\\012", "\n")
-        .replace("\\134", "\\")
+    path.replace("\\040", " ").replace("\\011", "\t").replace("\\012", "\n").replace("\\134", "\\")
 }
 
 /// Names of the entries directly under `dir`, sorted.
@@ -133,11 +119,9 @@ pub fn list_dir(dir: &Path) -> io::Result<Vec<String>> {
 /// The SysV objects of the current IPC namespace, as `KIND id ID key KEY`.
 pub fn sysv_objects() -> Result<Vec<String>> {
     let mut found = Vec::new();
-    for (kind, file) in [
-        ("shared memory", "shm"),
-        ("message queue", "msg"),
-        ("semaphore set", "sem"),
-    ] {
+    for (kind, file) in
+        [("shared memory", "shm"), ("message queue", "msg"), ("semaphore set", "sem")]
+    {
         let path = Path::new("/proc/sysvipc").join(file);
         let text = match fs::read_to_string(&path) {
             Ok(text) => text,
@@ -170,10 +154,7 @@ mod tests {
 
     #[test]
     fn new_names_are_found() {
-        let before = Snapshot {
-            shm: ["a".to_string()].into(),
-            ..Snapshot::default()
-        };
+        let before = Snapshot { shm: ["a".to_string()].into(), ..Snapshot::default() };
         let after = Snapshot {
             shm: ["a".to_string(), "b".to_string()].into(),
             queues: ["q".to_string()].into(),

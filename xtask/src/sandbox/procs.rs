@@ -30,11 +30,7 @@ impl Proc {
 
     /// `pid (command line)` for reports; the short name when there is no command line.
     pub fn describe(&self) -> String {
-        let what = if self.cmdline.is_empty() {
-            &self.comm
-        } else {
-            &self.cmdline
-        };
+        let what = if self.cmdline.is_empty() { &self.comm } else { &self.cmdline };
         format!("{} ({what})", self.pid)
     }
 }
@@ -44,11 +40,7 @@ pub fn scan(mut keep: impl FnMut(&Proc) -> bool) -> io::Result<Vec<Proc>> {
     let mut found = Vec::new();
     for entry in fs::read_dir("/proc")? {
         let entry = entry?;
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|s| s.parse::<i32>().ok())
-        else {
+        let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
             continue;
         };
         if let Some(process) = read(pid, &entry.path())
@@ -113,12 +105,7 @@ impl Stat {
         let state = fields.next()?.chars().next()?;
         let ppid = fields.next()?.parse().ok()?;
         let pgrp = fields.next()?.parse().ok()?;
-        Some(Stat {
-            comm,
-            state,
-            ppid,
-            pgrp,
-        })
+        Some(Stat { comm, state, ppid, pgrp })
     }
 }
 

@@ -105,10 +105,7 @@ enum Event {
 /// The run's `PATH`: ours, with `first` before it.
 fn run_path(first: Option<&Path>) -> io::Result<OsString> {
     let ours = std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into());
-    let folders = first
-        .map(Path::to_path_buf)
-        .into_iter()
-        .chain(std::env::split_paths(&ours));
+    let folders = first.map(Path::to_path_buf).into_iter().chain(std::env::split_paths(&ours));
     std::env::join_paths(folders).map_err(io::Error::other)
 }
 
@@ -200,10 +197,7 @@ fn run_inner(spec: &Spec, start: Instant) -> io::Result<Outcome> {
             return Err(io::Error::other(format!("stopped by {}", signal.as_str())));
         }
         let child = command.spawn().map_err(|e| {
-            io::Error::new(
-                e.kind(),
-                format!("cannot start {}: {e}", spec.program.display()),
-            )
+            io::Error::new(e.kind(), format!("cannot start {}: {e}", spec.program.display()))
         })?;
         registry.add_run(pid_of(&child), dir.path().to_path_buf());
         child
@@ -214,14 +208,7 @@ fn run_inner(spec: &Spec, start: Instant) -> io::Result<Outcome> {
         None => Ok(None),
     };
     let result = namespace.and_then(|namespace| {
-        let outcome = watch(
-            spec,
-            &mut child,
-            leader,
-            dir.path(),
-            start,
-            namespace.as_ref(),
-        );
+        let outcome = watch(spec, &mut child, leader, dir.path(), start, namespace.as_ref());
         // The namespace is let go only now that every process of the run is gone.
         drop(namespace);
         outcome
@@ -231,13 +218,10 @@ fn run_inner(spec: &Spec, start: Instant) -> io::Result<Outcome> {
     let _ = waitpid(leader, None);
     interrupt::registry().remove_run(leader);
     let mut outcome = result?;
-    for (folder, wrap) in [
-        (&tmp, Leftover::TmpFile as fn(String) -> Leftover),
-        (&work, Leftover::WorkFile),
-    ] {
-        outcome
-            .leftovers
-            .extend(list_dir(folder)?.into_iter().map(wrap));
+    for (folder, wrap) in
+        [(&tmp, Leftover::TmpFile as fn(String) -> Leftover), (&work, Leftover::WorkFile)]
+    {
+        outcome.leftovers.extend(list_dir(folder)?.into_iter().map(wrap));
     }
     Ok(outcome)
 }
@@ -269,10 +253,7 @@ fn hold_namespace(
                 )));
             }
             drop(go);
-            return Ok(Some(Namespace {
-                inode,
-                _handle: handle,
-            }));
+            return Ok(Some(Namespace { inode, _handle: handle }));
         }
         if report.error.is_some() || Instant::now() > deadline {
             drop(go);
@@ -317,9 +298,7 @@ fn watch(
             })
         }),
         child.stderr.take().map(|mut err| {
-            spawn_thread(tx.clone(), move || {
-                Event::Stderr(read_bounded(&mut err, KEEP))
-            })
+            spawn_thread(tx.clone(), move || Event::Stderr(read_bounded(&mut err, KEEP)))
         }),
     ];
     for reader in readers {
@@ -400,20 +379,13 @@ fn watch(
     kill_everything(leader, ipc_ns)?;
 
     let ending = if timed_out {
-        Ending::TimedOut {
-            main_exited: main_at_timeout,
-        }
+        Ending::TimedOut { main_exited: main_at_timeout }
     } else {
         let status = exit.expect("the loop ends with an exit status unless it timed out");
         match (&spec.isolation, &report) {
             (Isolation::Shared { .. }, _) => ending_of(status),
             (_, Report { error: Some(e), .. }) => Ending::NotRun(format!("sandbox: {e}")),
-            (
-                _,
-                Report {
-                    ending: Some(e), ..
-                },
-            ) => match e {
+            (_, Report { ending: Some(e), .. }) => match e {
                 LauncherEnding::Exited(code) => Ending::Exited(*code),
                 LauncherEnding::Signaled(signal) => Ending::Signaled(*signal),
             },
@@ -524,11 +496,7 @@ fn descendants(leader: Pid, ipc_ns: Option<u64>) -> io::Result<Vec<Proc>> {
 }
 
 fn as_leftover(p: &Proc) -> Leftover {
-    if p.is_zombie() {
-        Leftover::Unreaped(p.describe())
-    } else {
-        Leftover::Process(p.describe())
-    }
+    if p.is_zombie() { Leftover::Unreaped(p.describe()) } else { Leftover::Process(p.describe()) }
 }
 
 /// Kills the group and every process of the run, until none is left, and reaps those that
@@ -537,9 +505,7 @@ fn kill_everything(leader: Pid, ipc_ns: Option<u64>) -> io::Result<()> {
     match killpg(leader, Signal::SIGKILL) {
         Ok(()) | Err(Errno::ESRCH) | Err(Errno::EPERM) => {}
         Err(e) => {
-            return Err(io::Error::other(format!(
-                "cannot kill process group {leader}: {e}"
-            )));
+            return Err(io::Error::other(format!("cannot kill process group {leader}: {e}")));
         }
     }
     let me = std::process::id() as i32;
@@ -581,9 +547,7 @@ mod tests {
             program: "/bin/sh".into(),
             args: vec!["-c".into(), script.into()],
             timeout: Duration::from_millis(timeout_ms),
-            isolation: Isolation::Shared {
-                why: "unit test".into(),
-            },
+            isolation: Isolation::Shared { why: "unit test".into() },
             stdout: StdoutMode::Capture,
             limits: Limits::default(),
             stops_early: false,
@@ -594,10 +558,7 @@ mod tests {
 
     /// The PID the fixture printed with `echo $!`.
     fn printed_pid(o: &Outcome) -> i32 {
-        String::from_utf8_lossy(&o.stdout.bytes)
-            .trim()
-            .parse()
-            .expect("the fixture prints a PID")
+        String::from_utf8_lossy(&o.stdout.bytes).trim().parse().expect("the fixture prints a PID")
     }
 
     fn alive(pid: i32) -> bool {
@@ -621,10 +582,7 @@ mod tests {
              test \"$(ls -A)\" = '' && echo empty cwd",
             5000,
         );
-        assert_eq!(
-            String::from_utf8_lossy(&o.stdout.bytes),
-            "C \ntmp\nend\nempty cwd\n"
-        );
+        assert_eq!(String::from_utf8_lossy(&o.stdout.bytes), "C \ntmp\nend\nempty cwd\n");
     }
 
     #[test]
@@ -649,17 +607,9 @@ mod tests {
         let o = sh("sleep 30 & echo $! ; exit 0", 500);
         let waited = start.elapsed();
         assert!(waited < Duration::from_millis(1500), "took {waited:?}");
-        assert_eq!(
-            o.ending,
-            Ending::TimedOut {
-                main_exited: Some("exited with 0".into())
-            }
-        );
+        assert_eq!(o.ending, Ending::TimedOut { main_exited: Some("exited with 0".into()) });
         let pid = printed_pid(&o);
-        assert_eq!(
-            o.leftovers,
-            vec![Leftover::Process(format!("{pid} (sleep 30)"))]
-        );
+        assert_eq!(o.leftovers, vec![Leftover::Process(format!("{pid} (sleep 30)"))]);
         assert!(!alive(pid), "the grandchild was killed");
     }
 
@@ -668,10 +618,7 @@ mod tests {
         let o = sh("sleep 30 >/dev/null 2>&1 & echo $!", 5000);
         assert_eq!(o.ending, Ending::Exited(0));
         let pid = printed_pid(&o);
-        assert_eq!(
-            o.leftovers,
-            vec![Leftover::Process(format!("{pid} (sleep 30)"))]
-        );
+        assert_eq!(o.leftovers, vec![Leftover::Process(format!("{pid} (sleep 30)"))]);
         assert!(!alive(pid));
     }
 
@@ -679,10 +626,7 @@ mod tests {
     fn process_that_left_the_group_is_found_and_killed() {
         // setsid puts `sleep` in a new session and process group; its parent (the subshell)
         // exits, so it is handed to us as an orphan.
-        let o = sh(
-            "(setsid sleep 31 >/dev/null 2>&1 &); sleep 0.1; echo done",
-            5000,
-        );
+        let o = sh("(setsid sleep 31 >/dev/null 2>&1 &); sleep 0.1; echo done", 5000);
         assert_eq!(o.ending, Ending::Exited(0));
         let found: Vec<&Leftover> = o
             .leftovers
@@ -708,10 +652,7 @@ mod tests {
 
     #[test]
     fn files_left_in_tmpdir_and_working_directory_are_reported() {
-        let o = sh(
-            "touch \"$TMPDIR/stale.lock\"; mkdir \"$TMPDIR/d\"; touch out.txt",
-            5000,
-        );
+        let o = sh("touch \"$TMPDIR/stale.lock\"; mkdir \"$TMPDIR/d\"; touch out.txt", 5000);
         assert_eq!(
             o.leftovers,
             vec![
@@ -726,11 +667,7 @@ mod tests {
     fn runaway_output_is_bounded_and_reported_on_time() {
         let start = Instant::now();
         let o = sh("yes 'a line of runaway output'", 500);
-        assert!(
-            start.elapsed() < Duration::from_millis(2500),
-            "{:?}",
-            start.elapsed()
-        );
+        assert!(start.elapsed() < Duration::from_millis(2500), "{:?}", start.elapsed());
         assert!(matches!(o.ending, Ending::TimedOut { .. }));
         assert_eq!(o.stdout.bytes.len(), KEEP);
         assert!(o.stdout.dropped > 0);

@@ -22,9 +22,7 @@ impl Spinners {
     pub fn start() -> io::Result<Spinners> {
         let count = std::thread::available_parallelism().map_or(1, |n| n.get());
         let exe = std::env::current_exe()?;
-        let mut spinners = Spinners {
-            children: Vec::new(),
-        };
+        let mut spinners = Spinners { children: Vec::new() };
         for _ in 0..count {
             let mut registry = interrupt::registry();
             if let Some(signal) = registry.interrupted() {
