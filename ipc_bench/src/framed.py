@@ -10,7 +10,9 @@ back unchanged; b"s COUNT SIZE" asks for COUNT frames of SIZE bytes, each starti
 8-byte big-endian sequence number. Every reply is checked.
 """
 
+import ctypes
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -18,6 +20,12 @@ import time
 from multiprocessing.connection import Connection
 
 SIZES = (64, 4096)
+TIMEOUT_S = 60  # The whole run of a driver or worker: SIGALRM ends it, no wait is unbounded.
+
+
+def die_with_parent() -> None:
+    """PR_SET_PDEATHSIG (1) with SIGKILL: the worker dies with the driver, as Rust's do."""
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
 
 
 def worker() -> None:
@@ -62,7 +70,7 @@ def stream(conn: Connection, size: int, count: int) -> float:
 
 def driver(round_trip_count: int, stream_counts: list, argv: list) -> None:
     ours, theirs = socket.socketpair()
-    child = subprocess.Popen(argv, stdin=theirs)
+    child = subprocess.Popen(argv, stdin=theirs, preexec_fn=die_with_parent)
     theirs.close()
     try:
         with Connection(ours.detach()) as conn:
@@ -78,6 +86,7 @@ def driver(round_trip_count: int, stream_counts: list, argv: list) -> None:
 
 
 if __name__ == "__main__":
+    signal.alarm(TIMEOUT_S)  # Its default action ends the process: a bound at no cost per message.
     try:
         if sys.argv[1] == "worker":
             worker()

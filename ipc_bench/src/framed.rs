@@ -69,7 +69,7 @@ pub fn measure(driver: Side, worker: Side, counts: &Counts) -> crate::Result<Fig
 }
 
 fn python_driver(worker: &[String], counts: &Counts) -> crate::Result<Figures> {
-    let output = Command::new("python3")
+    let output = crate::sys::dies_with_us(&mut Command::new("python3"))
         .args(["-c", SCRIPT, "driver"])
         .arg(counts.round_trips.to_string())
         .args(counts.stream.map(|n| n.to_string()))
@@ -104,14 +104,14 @@ fn python_driver(worker: &[String], counts: &Counts) -> crate::Result<Figures> {
 fn rust_driver(worker: &[String], counts: &Counts) -> crate::Result<Figures> {
     let (ours, theirs) = UnixStream::pair()?;
     ours.set_read_timeout(Some(Duration::from_secs(10)))?;
-    let mut child = Command::new(&worker[0])
+    let mut child = crate::sys::dies_with_us(&mut Command::new(&worker[0]))
         .args(&worker[1..])
         .stdin(OwnedFd::from(theirs))
         .spawn()
         .map_err(|e| format!("cannot start the worker {}: {e}", worker[0]))?;
     let measured = drive(&ours, counts);
     drop(ours); // End of file: the worker ends.
-    let status = child.wait()?;
+    let status = crate::sys::wait_at_most(&mut child, Duration::from_secs(10))?;
     let figures = measured?;
     if !status.success() {
         return Err(format!("the worker {} ended: {status}", worker[0]).into());

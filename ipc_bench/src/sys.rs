@@ -3,7 +3,10 @@
 
 use std::fs;
 use std::io::{self, Write};
+use std::os::unix::process::CommandExt;
+use std::process::{Command, ExitStatus};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::time::{Duration, Instant};
 
 use nix::sched::{CpuSet, sched_getaffinity, sched_setaffinity};
 use nix::sys::prctl::set_pdeathsig;
@@ -291,5 +294,32 @@ fn describe(status: WaitStatus) -> String {
         WaitStatus::Exited(_, code) => format!("exited with status {code} (its error is above)"),
         WaitStatus::Signaled(_, signal, _) => format!("was killed by {signal:?}"),
         other => format!("changed state: {other:?}"),
+    }
+}
+
+/// Makes `command` start a process that dies with this one (PDEATHSIG), as the forked children
+/// do: a benchmark stopped by a signal leaves no Python or worker behind.
+pub fn dies_with_us(command: &mut Command) -> &mut Command {
+    // Safety: prctl is async-signal-safe, as the time between fork and exec requires, and
+    // this process is alive while `spawn` waits for the exec.
+    unsafe { command.pre_exec(|| set_pdeathsig(Signal::SIGKILL).map_err(io::Error::from)) }
+}
+
+/// Waits for `child` at most `limit`, then kills it: a spawned program that hangs ends the
+/// measurement with an error, not the benchmark with a hang.
+pub fn wait_at_most(child: &mut std::process::Child, limit: Duration) -> Result<ExitStatus> {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Ok(status);
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(
+                format!("a spawned program did not end within {} s", limit.as_secs()).into()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(5)); // tooling, not a recipe: a short poll
     }
 }

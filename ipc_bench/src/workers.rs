@@ -249,7 +249,7 @@ fn idle_spawned(n: usize) -> crate::Result<(f64, f64)> {
     let exe = std::env::current_exe()?;
     let mut children = Vec::new();
     for _ in 0..n {
-        let mut child = Command::new(&exe)
+        let mut child = crate::sys::dies_with_us(&mut Command::new(&exe))
             .arg(IDLE_ROLE)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -445,7 +445,7 @@ fn python_rows(n: u64, repeats: usize, rows: &mut Vec<CpuRow>) -> Result<(), Str
                 (Runner::PythonThreading, "threading"),
                 (Runner::PythonMultiprocessing, "multiprocessing"),
             ] {
-                let output = Command::new("python3")
+                let output = crate::sys::dies_with_us(&mut Command::new("python3"))
                     .args(["-c", PYTHON_JOB, mode, &workers.to_string(), &n.to_string()])
                     .stdin(Stdio::null())
                     .output()

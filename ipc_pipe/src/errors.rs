@@ -3,8 +3,7 @@
 
 use std::process::ExitCode;
 
-/// `println!` that returns an error where `println!` panics (a closed or full stdout). It holds
-/// stdout's lock for the whole line, so lines of threads never tear.
+/// `println!` that returns an error where it panics; it locks stdout for the whole line.
 macro_rules! say {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
@@ -27,8 +26,9 @@ impl std::error::Error for StdoutError {}
 
 /// Whether `error` is a write to a stdout whose reader has gone.
 pub fn stdout_closed(error: &anyhow::Error) -> bool {
-    let e = error.downcast_ref::<StdoutError>();
-    e.is_some_and(|e| e.0.kind() == std::io::ErrorKind::BrokenPipe)
+    error
+        .downcast_ref::<StdoutError>()
+        .is_some_and(|e| e.0.kind() == std::io::ErrorKind::BrokenPipe)
 }
 
 /// What `main` returns. One write: lines of processes that fail at once never tear.

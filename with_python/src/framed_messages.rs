@@ -2,7 +2,6 @@
 //! Python's `multiprocessing.connection.Connection`: a 4-byte big-endian signed length, then
 //! the bytes (`send_bytes`/`recv_bytes`). `send(obj)` is the same frame around a pickle, so a
 //! Rust peer should stay with bytes. Python: `multiprocessing.Pipe()`, which is this socketpair.
-//!
 //! Run: `cargo run -p with_python -- framed_messages`
 //! Copy: framed_messages.rs python.rs errors.rs framed_child.py
 //! Needs: anyhow@1, nix@0.31 (features signal)
@@ -48,8 +47,7 @@ fn receive(mut socket: &UnixStream) -> Result<Option<Vec<u8>>> {
 
 fn run() -> Result<()> {
     let (ours, theirs) = UnixStream::pair().context("socketpair")?;
-    let patience = Some(std::time::Duration::from_secs(5)); // A silent Python is an error.
-    ours.set_read_timeout(patience).context("SO_RCVTIMEO")?;
+    ours.set_read_timeout(Some(std::time::Duration::from_secs(5))).context("SO_RCVTIMEO")?;
     let child = python::start(include_str!("framed_child.py"), &[], theirs)?;
     say!("rust: started python3 with one end of a socketpair as its stdin")?;
     for message in [&b"hello from Rust"[..], &[b'x'; 100_000], b"pickle, please"] {
@@ -70,6 +68,5 @@ fn run() -> Result<()> {
     // Half-close: Python's recv_bytes raises EOFError, and it ends.
     ours.shutdown(std::net::Shutdown::Write).context("shutdown")?;
     child.finish()?;
-    say!("rust: shut down my sending side; python3 saw EOF and exited with 0")?;
-    Ok(())
+    Ok(say!("rust: shut down my sending side; python3 saw EOF and exited with 0")?)
 }

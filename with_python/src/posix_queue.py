@@ -1,5 +1,6 @@
 """The Python end of with_python's posix_queue recipe, started by the Rust program."""
 
+import signal
 import socket
 import sys
 
@@ -23,6 +24,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # Even if `cmd &` ignored it.
     try:
         main()
     except ImportError as e:

@@ -1,7 +1,6 @@
 //! A POSIX message queue between Rust and Python: Rust creates it (`O_CREAT | O_EXCL`, 0600)
 //! and queues a message; a Python child opens it by name with the `posix_ipc` package, takes
 //! it and answers with messages of several priorities, which Rust receives highest first.
-//!
 //! Run: `cargo run -p with_python -- posix_queue` (Python needs `pip install posix_ipc==1.3.2`)
 //! Copy: posix_queue.rs python.rs errors.rs posix_queue.py
 //! Needs: anyhow@1, nix@0.31 (features mqueue, signal, time)
@@ -29,7 +28,7 @@ fn run() -> Result<()> {
     let (ours, theirs) = UnixStream::pair().context("socketpair")?;
     ours.set_read_timeout(Some(Duration::from_secs(5))).context("SO_RCVTIMEO")?;
     // One leading slash, unique; O_EXCL: never share a queue someone else made.
-    let name = format!("/with_python-{}", std::process::id());
+    let name = format!("/posix_queue-{}", std::process::id());
     let flags = MQ_OFlag::O_CREAT | MQ_OFlag::O_EXCL | MQ_OFlag::O_RDWR;
     let (attr, mode) = (MqAttr::new(0, 8, 128, 0), Mode::S_IRUSR | Mode::S_IWUSR);
     let queue = mq_open(name.as_str(), flags, mode, Some(&attr)).map_err(|e| {
@@ -46,10 +45,9 @@ fn run() -> Result<()> {
     say!("python: opened {name}, {said}; rust: unlinked the name")?;
     let now = clock_gettime(ClockId::CLOCK_REALTIME).context("clock_gettime")?;
     let deadline = now + TimeSpec::from(Duration::from_secs(5));
-    let mut buf = [0u8; 128];
+    let (mut buf, mut priority) = ([0u8; 128], 0);
     let count: usize = count.parse().with_context(|| format!("python3's count {count:?}"))?;
     for _ in 0..count {
-        let mut priority = 0;
         let n =
             mq_timedreceive(&queue, &mut buf, &mut priority, &deadline).context("mq_receive")?;
         say!("rust: received priority {priority}: {:?}", String::from_utf8_lossy(&buf[..n]))?;

@@ -1,7 +1,6 @@
 //! A Python parent with a Rust worker, where a migration starts: Python gives the worker one
 //! end of `multiprocessing.Pipe()` as stdin and stdout, `Connection` frames in and out. Here this
-//! program also starts the parent, to print its report; yours: `python3 python_parent.py WORKER`.
-//!
+//! program also starts the Python parent and reads its report on the parent's stdin, a socket.
 //! Run: `cargo run -p with_python -- python_parent`
 //! Copy: python_parent.rs python.rs errors.rs python_parent.py
 //! Needs: anyhow@1, nix@0.31 (features signal)
@@ -19,10 +18,7 @@ use errors::say;
 const WORKER: &str = "WITH_PYTHON_WORKER"; // Set by the Python parent for the worker.
 
 pub fn main() -> std::process::ExitCode {
-    match std::env::var_os(WORKER) {
-        Some(_) => errors::exit(worker()),
-        None => errors::exit(run()),
-    }
+    errors::exit(if std::env::var_os(WORKER).is_some() { worker() } else { run() })
 }
 
 /// The worker: each frame is numbers as text; the answer, their sum of squares.
@@ -41,7 +37,7 @@ fn worker() -> Result<()> {
         let text = String::from_utf8_lossy(&frame);
         let numbers: Result<Vec<u64>, _> = text.split(' ').map(str::parse).collect();
         let numbers = numbers.with_context(|| format!("{text:?} is not numbers"))?;
-        let answer = numbers.iter().map(|n| n * n).sum::<u64>().to_string();
+        let answer = numbers.iter().map(|n| n * n).sum::<u64>().to_string(); // sum of squares
         let frame = [&(answer.len() as i32).to_be_bytes()[..], answer.as_bytes()].concat();
         output.write_all(&frame).and_then(|()| output.flush()).context("answering")?;
     }
@@ -51,15 +47,13 @@ fn worker() -> Result<()> {
 fn run() -> Result<()> {
     let (ours, theirs) = UnixStream::pair().context("socketpair")?;
     ours.set_read_timeout(Some(Duration::from_secs(5))).context("SO_RCVTIMEO")?;
-    let exe = std::env::current_exe().context("finding this program")?;
-    let mut argv = vec![exe.to_string_lossy().into_owned()];
-    argv.extend(std::env::args().skip(1));
+    let exe = std::env::current_exe().context("finding this program")?.display().to_string();
+    let argv: Vec<String> = std::iter::once(exe).chain(std::env::args().skip(1)).collect();
     let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
     let parent = python::start(include_str!("python_parent.py"), &argv, theirs)?;
     for line in BufReader::new(&ours).lines() {
         say!("{}", line.context("reading from python3")?)?;
     }
     parent.finish()?;
-    say!("rust: the Python parent exited with 0")?;
-    Ok(())
+    Ok(say!("rust: the Python parent exited with 0")?)
 }

@@ -1,6 +1,7 @@
 """The Python end of with_python's shm_from_rust recipe, started by the Rust program."""
 
 import os
+import signal
 import sys
 from multiprocessing import resource_tracker, shared_memory
 
@@ -27,6 +28,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # Even if `cmd &` ignored it.
     try:
         main()
     except (OSError, ValueError) as e:

@@ -1,5 +1,7 @@
 """The Python end of with_python's shm_from_python recipe, started by the Rust program."""
 
+import os
+import signal
 import socket
 import sys
 from multiprocessing import resource_tracker, shared_memory
@@ -9,11 +11,14 @@ def main() -> None:
     with socket.socket(fileno=sys.stdin.fileno()) as sock:  # stdin is a socket.
         sock.settimeout(5.0)  # Every wait is bounded.
         lines = sock.makefile("r")
-        # Created and sized (ftruncate) before the parent learns the name.
+        # The tracker first: SharedMemory starts it after making the block, which would leak.
+        resource_tracker.ensure_running()
         shm = shared_memory.SharedMemory(create=True, size=4096)
-        message = b"hello from Python"
-        shm.buf[: len(message)] = message
         try:
+            # Sized by ftruncate, a full /dev/shm is a SIGBUS at the first write; this, ENOSPC.
+            os.posix_fallocate(shm._fd, 0, shm.size)
+            message = b"hello from Python"
+            shm.buf[: len(message)] = message
             sock.sendall(f"{shm.name} {shm.size} {len(message)}\n".encode())
             if lines.readline() != "attached\n":
                 raise ConnectionError("the parent did not attach")
@@ -29,6 +34,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # Even if `cmd &` ignored it.
     try:
         main()
     except (OSError, ValueError) as e:

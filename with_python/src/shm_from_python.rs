@@ -2,7 +2,6 @@
 //! `multiprocessing.shared_memory.SharedMemory(create=True, size=4096)` and sends its name;
 //! Rust opens it with `shm_open` (no `O_CREAT`), maps what `fstat` says, reads Python's message
 //! and writes an answer. Python, the creator, unlinks it once Rust has attached.
-//!
 //! Run: `cargo run -p with_python -- shm_from_python`
 //! Copy: shm_from_python.rs python.rs errors.rs shm_create.py
 //! Needs: anyhow@1, memmap2@0.9, nix@0.31 (features fs, mman, signal)
@@ -27,8 +26,7 @@ pub fn main() -> std::process::ExitCode {
 
 fn run() -> Result<()> {
     let (ours, theirs) = UnixStream::pair().context("socketpair")?;
-    let patience = Some(Duration::from_secs(5));
-    ours.set_read_timeout(patience).context("SO_RCVTIMEO")?;
+    ours.set_read_timeout(Some(Duration::from_secs(5))).context("SO_RCVTIMEO")?;
     let child = python::start(include_str!("shm_create.py"), &[], theirs)?;
     let mut lines = BufReader::new(&ours).lines();
     let mut next = |what: &str| match lines.next() {
@@ -46,23 +44,18 @@ fn run() -> Result<()> {
     // Python's names have no slash (`psm_...`); shm_open wants one, as Python adds it.
     let fd = shm_open(format!("/{name}").as_str(), OFlag::O_RDWR, Mode::empty())
         .with_context(|| format!("shm_open /{name}"))?;
-    let file = File::from(fd);
+    let (file, mut socket) = (File::from(fd), &ours);
     let mapped = file.metadata().context("fstat")?.len();
     // Safety: Python writes to the block only before it sends the name and after "answered",
     // so it does not change while this process reads and writes it.
     let mut map = unsafe { memmap2::MmapMut::map_mut(&file) }.context("mmap")?;
-    let mut socket = &ours;
     socket.write_all(b"attached\n").context("telling python3")?;
-    let message = map.get(..length).context("a message longer than the block")?;
-    say!(
-        "rust: attached to /{name}: {mapped} bytes (Python asked for {size}), message {:?}",
-        String::from_utf8_lossy(message)
-    )?;
+    let text = String::from_utf8_lossy(map.get(..length).context("a message past the block")?);
+    say!("rust: attached to /{name}: {mapped} bytes (Python asked for {size}), message {text:?}")?;
     let answer = b"hello back from Rust\0";
     map[length..length + answer.len()].copy_from_slice(answer);
     socket.write_all(b"answered\n").context("telling python3")?;
     let read_back = next("what it read back")?;
     child.finish()?;
-    say!("python: {read_back}; it had unlinked /{name} once Rust attached")?;
-    Ok(())
+    Ok(say!("python: {read_back}; it had unlinked /{name} once Rust attached")?)
 }

@@ -2,7 +2,6 @@
 //! memory object, then hands its name to a Python child, which attaches with
 //! `multiprocessing.shared_memory.SharedMemory(name)`. The trap: Python 3.12 and older unlink
 //! a segment they only attached to when they exit; `shm_attach.py` shows the fix.
-//!
 //! Run: `cargo run -p with_python -- shm_from_rust`
 //! Copy: shm_from_rust.rs python.rs errors.rs shm_attach.py
 //! Needs: anyhow@1, memmap2@0.9, nix@0.31 (features fs, mman, signal)
@@ -30,7 +29,7 @@ pub fn main() -> std::process::ExitCode {
 
 fn run() -> Result<()> {
     // Unique; O_EXCL: never open another program's object. Python adds the slash itself.
-    let name = format!("with_python-{}", std::process::id());
+    let name = format!("shm_from_rust-{}", std::process::id());
     let flags = OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_RDWR;
     let fd = shm_open(name.as_str(), flags, Mode::S_IRUSR | Mode::S_IWUSR)
         .with_context(|| format!("shm_open /{name}"))?;
@@ -49,10 +48,8 @@ fn share(name: &str, file: File) -> Result<String> {
     let mut map = unsafe { memmap2::MmapMut::map_mut(&file) }.context("mmap")?;
     map[..MESSAGE.len()].copy_from_slice(MESSAGE.as_bytes()); // Python stops at the 0 after.
     say!("rust: created /{name}, {SIZE} bytes, mode 0600, and wrote {MESSAGE:?}")?;
-
     let (ours, theirs) = UnixStream::pair().context("socketpair")?;
-    let patience = Some(Duration::from_secs(5));
-    ours.set_read_timeout(patience).context("SO_RCVTIMEO")?;
+    ours.set_read_timeout(Some(Duration::from_secs(5))).context("SO_RCVTIMEO")?;
     let child = python::start(include_str!("shm_attach.py"), &[name], theirs)?;
     let (mut said, mut reader) = (String::new(), BufReader::new(&ours));
     reader.read_line(&mut said).context("reading from python3")?;

@@ -8,7 +8,7 @@ use crate::cli::Options;
 use crate::judge::check::{Expectation, judge};
 use crate::judge::problem::{Problem, describe_leftover, seconds};
 use crate::out::{plural, say};
-use crate::runs::conditions::Condition;
+use crate::runs::conditions::{Condition, every_descriptor_limit};
 use crate::runs::execute::Record;
 use crate::runs::session::{Plan, Session};
 
@@ -25,7 +25,10 @@ pub fn verify(options: &Options, names: &[String]) -> Result<bool> {
     let repeat = options.repeat.unwrap_or(if options.stress { DEFAULT_STRESS_REPEAT } else { 1 });
     let runs = || (1..=repeat).collect::<Vec<u32>>();
     let mut plan: Plan = vec![(Condition::Plain, runs())];
-    plan.extend(Condition::robustness(&session.isolation).into_iter().map(|c| (c, vec![1])));
+    plan.extend(Condition::robustness(&session.isolation).into_iter().map(|c| match c {
+        Condition::FewDescriptors if options.stress => (c, every_descriptor_limit()),
+        _ => (c, vec![1]),
+    }));
     if options.stress {
         plan.extend(Condition::stress().into_iter().map(|c| (c, runs())));
     }

@@ -106,11 +106,17 @@ pub fn judge(
                 name: expect.name.clone(),
                 text: stderr.trim_end().to_string(),
             });
+        } else if DEATHS.iter().any(|death| stderr.contains(death)) {
+            found.push(Problem::ChildDied { text: stderr.trim_end().to_string() });
         }
     }
     found.extend(common_problems(run));
     found
 }
+
+/// How an error line reports a process of the run that a signal killed, as std's `ExitStatus`
+/// and nix's `Signal` print it, where a careful program fails instead.
+const DEATHS: [&str; 3] = ["(SIGBUS)", "(SIGSEGV)", "killed by SIGBUS"];
 
 /// Pieces of a `Debug` form, which an error line must not contain: the rule is `Display`.
 const DEBUG_FORMS: [&str; 9] =

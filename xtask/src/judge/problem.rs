@@ -63,6 +63,11 @@ pub enum Problem {
         name: String,
         text: String,
     },
+    /// The one line reports a process of the run (a Python child, say) killed by a signal
+    /// that a careful program never gets: SIGBUS from shared memory it did not reserve.
+    ChildDied {
+        text: String,
+    },
     LeftBehind(Vec<Leftover>),
 }
 
@@ -123,6 +128,12 @@ impl fmt::Display for Problem {
                 "stderr `{text}` is not a message: write errors as `{name}: what failed: why`, \
                  with `Display` (a `Debug` print such as `Error: Os {{ code: 24, .. }}` tells a \
                  user nothing)"
+            ),
+            Problem::ChildDied { text } => write!(
+                f,
+                "stderr `{text}` reports a process that died of a signal instead of failing: \
+                 reserve shared memory with posix_fallocate (ftruncate alone makes a full \
+                 /dev/shm a SIGBUS), and check what may fail"
             ),
             Problem::LeftBehind(leftovers) => {
                 let list: Vec<String> = leftovers.iter().map(describe_leftover).collect();

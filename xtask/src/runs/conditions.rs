@@ -8,8 +8,15 @@ use nix::sched::CpuSet;
 use crate::sandbox::launcher::{Isolation, Limits};
 use crate::sandbox::runner::{Spec, StdoutMode};
 
-/// File descriptors allowed under [`Condition::FewDescriptors`]: stdin, stdout, stderr and two.
-const FEW_DESCRIPTORS: u64 = 5;
+/// File descriptors allowed under [`Condition::FewDescriptors`], by run: the first run gets
+/// stdin, stdout, stderr and two; with `--stress`, every limit from 4 to 12, where a program
+/// may fail at each step of its setup, and must still leave nothing behind.
+const FEW_DESCRIPTORS: [u64; 9] = [5, 4, 6, 7, 8, 9, 10, 11, 12];
+
+/// The runs of [`Condition::FewDescriptors`] that try each limit once.
+pub fn every_descriptor_limit() -> Vec<u32> {
+    (1..=FEW_DESCRIPTORS.len() as u32).collect()
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Condition {
@@ -23,7 +30,8 @@ pub enum Condition {
     /// No room left in /dev/shm (a full container's): the example must pass as usual or fail
     /// with one line on stderr, never die of a signal such as SIGBUS.
     FullShm,
-    /// Only a few file descriptors (`ulimit -n 5`): pass, or fail with one line naming the call.
+    /// Only a few file descriptors (`ulimit -n 5`, or 4 to 12 by run): pass, or fail with one
+    /// line naming the call.
     FewDescriptors,
     /// POSIX queues limited to 2 messages (msg_max, in the run's namespace): pass, or fail with
     /// one line naming the limit.
@@ -63,7 +71,7 @@ impl Condition {
 
     /// Sets up `spec` for this condition. [`Condition::Busy`] also needs [`crate::sandbox::spin`]
     /// running while the run goes on.
-    pub fn apply(self, spec: &mut Spec) {
+    pub fn apply(self, spec: &mut Spec, run: u32) {
         spec.stdout = match self {
             Condition::ClosedStdout => StdoutMode::CloseAfterLines(1),
             Condition::FullStdout => StdoutMode::DevFull,
@@ -71,7 +79,8 @@ impl Condition {
         };
         spec.limits = Limits {
             full_shm: self == Condition::FullShm,
-            nofile: (self == Condition::FewDescriptors).then_some(FEW_DESCRIPTORS),
+            nofile: (self == Condition::FewDescriptors)
+                .then(|| FEW_DESCRIPTORS[(run.max(1) as usize - 1) % FEW_DESCRIPTORS.len()]),
             msg_max: (self == Condition::SmallQueues).then_some(2),
         };
         spec.stops_early = !self.judged_as_plain();
@@ -94,7 +103,7 @@ impl fmt::Display for Condition {
             Condition::ClosedStdout => "stdout closed after 1 line",
             Condition::FullStdout => "stdout on /dev/full",
             Condition::FullShm => "/dev/shm full",
-            Condition::FewDescriptors => "ulimit -n 5",
+            Condition::FewDescriptors => "ulimit -n 5 (and 4 to 12 with --stress)",
             Condition::SmallQueues => "queues of at most 2 messages",
             Condition::OneCpu => "pinned to one CPU",
             Condition::Busy => "every CPU busy",

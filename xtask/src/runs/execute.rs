@@ -113,7 +113,7 @@ fn run_one(
         cpu: None,
         path_first: job.path_first.clone(),
     };
-    job.condition.apply(&mut spec);
+    job.condition.apply(&mut spec, job.run);
     let outcome = runner::run(&spec);
     let appeared = match (watch, before) {
         (Some(watch), Some(before)) => watch.snapshot()?.added_since(&before),
