@@ -223,7 +223,8 @@ fn idle_forks(n: usize) -> crate::Result<(f64, f64)> {
     sys::settle_single_threaded()?;
     let (rss0, pss0) = rollup("self")?;
     let (mut reader, writer) = std::io::pipe()?;
-    let mut children = Vec::new();
+    // Room made before measuring: the parent's own allocations would count as the workers'.
+    let mut children = Vec::with_capacity(n);
     for _ in 0..n {
         match sys::fork()? {
             Forked::Child => sys::run_child(|| {
@@ -247,7 +248,7 @@ fn idle_forks(n: usize) -> crate::Result<(f64, f64)> {
 fn idle_spawned(n: usize) -> crate::Result<(f64, f64)> {
     let (rss0, pss0) = rollup("self")?;
     let exe = std::env::current_exe()?;
-    let mut children = Vec::new();
+    let mut children = Vec::with_capacity(n);
     for _ in 0..n {
         let mut child = crate::sys::dies_with_us(&mut Command::new(&exe))
             .arg(IDLE_ROLE)

@@ -175,10 +175,29 @@ fn latency_row(name: String, l: &Latency) -> Vec<String> {
     vec![name, stats::time(l.median_ns), stats::time(l.p99_ns), l.samples.to_string()]
 }
 
+/// A memory figure. The figure is a difference (what the workers and the parent hold after,
+/// less what the parent held before), so the parent freeing memory meanwhile can make it
+/// negative: that is noise larger than the figure, and is said so, not shown as a size.
 fn kib(k: f64) -> String {
-    if k >= 1024.0 { format!("{:.1} MiB", k / 1024.0) } else { format!("{k:.0} KiB") }
+    if k < 0.0 {
+        format!("below the noise ({k:.0} KiB measured)")
+    } else if k >= 1024.0 {
+        format!("{:.1} MiB", k / 1024.0)
+    } else {
+        format!("{k:.0} KiB")
+    }
 }
 
 fn ms(d: std::time::Duration) -> String {
     format!("{:.0} ms", d.as_secs_f64() * 1000.0)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_negative_difference_is_noise_not_a_size() {
+        assert_eq!(super::kib(-73.0), "below the noise (-73 KiB measured)");
+        assert_eq!(super::kib(115.0), "115 KiB");
+        assert_eq!(super::kib(2662.4), "2.6 MiB");
+    }
 }

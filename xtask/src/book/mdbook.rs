@@ -11,9 +11,10 @@ use crate::sandbox::interrupt;
 
 pub const VERSION: &str = "0.5.4";
 
-/// The path of the pinned mdBook, installed first if it is missing or another version.
-pub fn ensure(root: &Path) -> Result<PathBuf> {
-    let tools = root.join("target").join("tools");
+/// The path of the pinned mdBook, installed into `target/tools` first if it is missing or
+/// another version.
+pub fn ensure(target: &Path) -> Result<PathBuf> {
+    let tools = target.join("tools");
     let mdbook = tools.join("bin").join("mdbook");
     let installed = Command::new(&mdbook)
         .arg("--version")

@@ -23,7 +23,7 @@ const PROBE_SEARCH: &str = "shared_memory";
 pub fn book(browser: bool) -> Result<bool> {
     let workspace = Workspace::discover()?;
     let root = workspace.root.clone();
-    let target = root.join("target");
+    let target = workspace.target.clone();
     let sources = site::generate(&workspace, &target.join("book-src"))?;
     say!(
         "book: {} pages, {} of them recipes, generated into target/book-src",
@@ -32,7 +32,7 @@ pub fn book(browser: bool) -> Result<bool> {
     )?;
     let mut problems = site::unresolved_includes(&sources.src)?;
 
-    let mdbook = mdbook::ensure(&root)?;
+    let mdbook = mdbook::ensure(&target)?;
     let started = Instant::now();
     mdbook::build(&mdbook, &target.join("book-src"))?;
     let site = target.join("book");
@@ -104,7 +104,7 @@ fn page_per_recipe(site: &Path, workspace: &Workspace) -> Result<Vec<String>> {
 
 /// The landing page and one recipe page in headless Chromium, and a search.
 fn in_browser(site: &Path, root: &Path, sources: &site::Sources) -> Result<Vec<String>> {
-    let shots = root.join("target").join("book-check");
+    let shots = site.parent().context("the book is in the target folder")?.join("book-check");
     fs::create_dir_all(&shots).context("cannot create target/book-check")?;
     let mut problems = Vec::new();
     // Chromium runs as verify runs a recipe: every process it starts is found and ended.

@@ -26,6 +26,7 @@ use crate::out::say;
 use crate::project::workspace::{Diagnostics, Example, Workspace, cargo_build, shown};
 use crate::runs::conditions::Condition;
 use crate::runs::execute::{Job, run_all};
+use crate::runs::progress::Progress;
 use crate::runs::session::python_for;
 
 /// What every copy is called: what the README's `cargo new` names it, not the example's name,
@@ -41,7 +42,7 @@ pub fn copies(options: &Options, names: &[String]) -> Result<bool> {
     workspace.check_golden_files()?;
     let examples = workspace.select(names)?;
     let versions = locked_versions(&workspace.root)?;
-    let base = workspace.root.join("target").join("copies");
+    let base = workspace.target.join("copies");
     let isolation = options.isolation.resolve();
     say!(
         "copies: {} recipe{}, each built alone in {} with warnings denied",
@@ -54,6 +55,7 @@ pub fn copies(options: &Options, names: &[String]) -> Result<bool> {
     let started = Instant::now();
     let mut failures: Vec<(String, String)> = Vec::new();
     let mut built: Vec<(usize, PathBuf)> = Vec::new();
+    let progress = Progress::new("copies built", examples.len());
     for (index, example) in examples.iter().enumerate() {
         let dir = base.join("crates").join(example.name.replace('/', "-"));
         let manifest = manifest(example, &versions)?;
@@ -62,10 +64,11 @@ pub fn copies(options: &Options, names: &[String]) -> Result<bool> {
             Ok(binary) => built.push((index, binary)),
             Err(why) => failures.push((example.name.clone(), why)),
         }
+        progress.tick();
     }
     let build_time = started.elapsed();
 
-    let python_bin = python_for(&workspace.root, &examples)?;
+    let python_bin = python_for(&workspace, &examples)?;
     let started = Instant::now();
     let jobs: Vec<Job> = built
         .iter()

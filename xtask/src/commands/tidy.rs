@@ -55,7 +55,13 @@ pub fn tidy() -> Result<bool> {
         problems.extend(size.problems(recipe));
     }
     problems.extend(median_problem(&sizes));
-    problems.extend(python_problems(&workspace.root)?);
+    let own: Vec<usize> = sizes.iter().map(|s| s.own).collect();
+    let largest = sizes.iter().map(|s| s.copied).max().unwrap_or(0);
+    let readme = workspace.root.join("README.md");
+    let readme =
+        fs::read_to_string(&readme).with_context(|| format!("cannot read {}", shown(&readme)))?;
+    problems.extend(stale_sizes(&readme, median(&own), largest));
+    problems.extend(python_problems(&workspace.root, &workspace.target)?);
     for problem in &problems {
         say!("{problem}")?;
     }
@@ -76,8 +82,8 @@ pub fn tidy() -> Result<bool> {
 }
 
 /// What ruff finds in the Python files of the example crates, one problem per line it prints.
-fn python_problems(root: &Path) -> Result<Vec<String>> {
-    let Some(bin) = python_env::ensure(root)? else {
+fn python_problems(root: &Path, target: &Path) -> Result<Vec<String>> {
+    let Some(bin) = python_env::ensure(root, target)? else {
         return Ok(vec![
             "python: no python3, so the .py files could not be checked with ruff".to_string(),
         ]);
@@ -238,6 +244,24 @@ fn median(values: &[usize]) -> usize {
     }
 }
 
+/// The README states the median recipe and the largest copy that tidy prints, as "the median
+/// and the largest copy: M and L lines today": a figure that no longer holds is a problem.
+fn stale_sizes(readme: &str, median: usize, largest: usize) -> Option<String> {
+    const CLAIM: &str = "the median and the largest copy: ";
+    let text = readme.split_whitespace().collect::<Vec<_>>().join(" ");
+    let Some(at) = text.find(CLAIM) else {
+        return Some(format!("README.md no longer says \"{CLAIM}M and L lines today\""));
+    };
+    let stated: Vec<&str> = text[at + CLAIM.len()..].split(' ').take(3).collect();
+    let (want_median, want_largest) = (median.to_string(), largest.to_string());
+    (stated != [want_median.as_str(), "and", want_largest.as_str()]).then(|| {
+        format!(
+            "README.md says \"{CLAIM}{}\"; tidy measures {median} and {largest}: correct it",
+            stated.join(" ")
+        )
+    })
+}
+
 fn median_problem(sizes: &[Size]) -> Option<String> {
     let own: Vec<usize> = sizes.iter().map(|s| s.own).collect();
     let median = median(&own);
@@ -389,6 +413,14 @@ mod tests {
         assert_eq!(size.unlisted_mods, ["fork"]);
         assert_eq!(size.unused_helpers, ["gone.rs"]);
         assert_eq!(size.problems(&recipe).len(), 3);
+    }
+
+    #[test]
+    fn the_readme_states_the_sizes_tidy_measures() {
+        let readme = "prints\nthe median and the largest copy: 57 and 200 lines today).";
+        assert_eq!(stale_sizes(readme, 57, 200), None);
+        assert!(stale_sizes(readme, 53, 200).unwrap().contains("measures 53 and 200"));
+        assert!(stale_sizes("no claim", 57, 200).unwrap().contains("no longer says"));
     }
 
     #[test]

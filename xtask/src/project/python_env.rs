@@ -16,16 +16,17 @@ use crate::out::say;
 use crate::sandbox::interrupt;
 
 const REQUIREMENTS: &str = "with_python/requirements.txt";
-const VENV: &str = "target/python-venv";
+/// The environment's folder in the target folder.
+const VENV: &str = "python-venv";
 /// The copy of the requirements the environment was made from.
 const MADE_FROM: &str = "requirements.installed";
 
 /// The environment's `bin` folder, made or brought up to date. `Ok(None)` when there is no
 /// `python3` at all: the recipes that need one then fail, each with one line saying so.
-pub fn ensure(root: &Path) -> Result<Option<PathBuf>> {
+pub fn ensure(root: &Path, target: &Path) -> Result<Option<PathBuf>> {
     let requirements = fs::read_to_string(root.join(REQUIREMENTS))
         .with_context(|| format!("cannot read {REQUIREMENTS}"))?;
-    let venv = root.join(VENV);
+    let venv = target.join(VENV);
     let bin = venv.join("bin");
     if fs::read_to_string(venv.join(MADE_FROM)).ok().as_deref() == Some(requirements.as_str()) {
         return Ok(Some(bin));

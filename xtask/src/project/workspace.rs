@@ -50,6 +50,9 @@ impl Example {
 
 pub struct Workspace {
     pub root: PathBuf,
+    /// Where cargo builds (`CARGO_TARGET_DIR`, or `target/` below the root), and where every
+    /// command writes what it makes: the book, the copies, tools, the Python environment.
+    pub target: PathBuf,
     /// Every recipe of every member except the tooling, sorted by name.
     pub examples: Vec<Example>,
 }
@@ -104,7 +107,8 @@ impl Workspace {
             }
         }
         examples.sort_by(|a, b| a.name.cmp(&b.name));
-        Ok(Workspace { root, examples })
+        let target = metadata.target_directory.clone().into_std_path_buf();
+        Ok(Workspace { root, target, examples })
     }
 
     /// The recipes named on the command line (`package` for all of its recipes, or

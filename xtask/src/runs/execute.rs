@@ -10,6 +10,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 
 use crate::runs::conditions::Condition;
+use crate::runs::progress::Progress;
 use crate::sandbox::launcher::{Isolation, Limits};
 use crate::sandbox::leftovers::Leftover;
 use crate::sandbox::leftovers::Watch;
@@ -51,6 +52,7 @@ pub fn run_all(
         Isolation::Namespaces { .. } => None,
     };
     let next = AtomicUsize::new(0);
+    let progress = Progress::new("runs", jobs.len());
     let done = Mutex::new(Vec::with_capacity(jobs.len()));
     let work = || {
         while let Some(job) = jobs.get(next.fetch_add(1, Ordering::Relaxed)) {
@@ -61,6 +63,7 @@ pub fn run_all(
                 job.condition,
                 result,
             ));
+            progress.tick();
         }
     };
     thread::scope(|scope| {

@@ -3,4 +3,5 @@
 
 pub mod conditions;
 pub mod execute;
+pub mod progress;
 pub mod session;

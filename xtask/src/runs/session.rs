@@ -2,7 +2,7 @@
 //! of conditions, and collect one record per run.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 
@@ -34,7 +34,7 @@ impl Session {
         let examples = workspace.select(names)?;
         check_listed(&workspace)?;
         let binaries = build(&workspace.root, &examples)?;
-        let python_bin = python_for(&workspace.root, &examples)?;
+        let python_bin = python_for(&workspace, &examples)?;
         Ok(Session {
             workspace,
             examples,
@@ -93,11 +93,11 @@ impl Session {
 /// The project's Python environment, made if needed, when `examples` include a recipe whose
 /// Python side needs it. Where it cannot be made, verify goes on without it, and says why:
 /// those recipes then fail with their own one-line error, and nothing else changes.
-pub fn python_for(root: &Path, examples: &[Example]) -> Result<Option<PathBuf>> {
+pub fn python_for(workspace: &Workspace, examples: &[Example]) -> Result<Option<PathBuf>> {
     if !examples.iter().any(|e| e.package == PYTHON_EXAMPLE) {
         return Ok(None);
     }
-    match python_env::ensure(root) {
+    match python_env::ensure(&workspace.root, &workspace.target) {
         Ok(bin) => Ok(bin),
         Err(e) => {
             say!("python: cannot make the project's Python environment: {e:#}")?;
