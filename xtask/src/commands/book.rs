@@ -50,12 +50,11 @@ pub fn book(browser: bool) -> Result<bool> {
     say!("book: {checked} links and anchors checked, {} dead", dead.len())?;
 
     let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false");
-    if browser && browser::installed() {
-        problems.extend(in_browser(&site, &root, &sources)?);
-    } else if browser && ci {
-        problems.push(browser::without_browser(true));
-    } else if browser {
-        say!("{}", browser::without_browser(false))?;
+    match browser_check(browser, browser::installed(), ci) {
+        BrowserCheck::Run => problems.extend(in_browser(&site, &root, &sources)?),
+        BrowserCheck::Missing => problems.push(browser::without_browser(true)),
+        BrowserCheck::Skip => say!("{}", browser::without_browser(false))?,
+        BrowserCheck::NotAsked => {}
     }
     for problem in &problems {
         say!("{problem}")?;
@@ -69,6 +68,27 @@ pub fn book(browser: bool) -> Result<bool> {
         }
     )?;
     Ok(problems.is_empty())
+}
+
+/// What the book check does about the browser part.
+#[derive(Debug, PartialEq, Eq)]
+enum BrowserCheck {
+    Run,
+    /// Chromium is missing where the check is mandatory: CI.
+    Missing,
+    /// Chromium is missing on a user's machine: skipped, with one line saying so.
+    Skip,
+    /// `--no-browser`.
+    NotAsked,
+}
+
+fn browser_check(wanted: bool, installed: bool, ci: bool) -> BrowserCheck {
+    match (wanted, installed, ci) {
+        (false, _, _) => BrowserCheck::NotAsked,
+        (true, true, _) => BrowserCheck::Run,
+        (true, false, true) => BrowserCheck::Missing,
+        (true, false, false) => BrowserCheck::Skip,
+    }
 }
 
 /// Every recipe of the workspace has a built page, `PACKAGE/RECIPE.html`, and every page in an
@@ -161,4 +181,17 @@ fn in_browser(site: &Path, root: &Path, sources: &site::Sources) -> Result<Vec<S
         if found.len() == 1 { "" } else { "s" }
     )?;
     Ok(problems)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn without_chromium_a_user_skips_the_browser_part_and_ci_fails() {
+        assert_eq!(browser_check(true, false, false), BrowserCheck::Skip);
+        assert_eq!(browser_check(true, false, true), BrowserCheck::Missing);
+        assert_eq!(browser_check(true, true, true), BrowserCheck::Run);
+        assert_eq!(browser_check(false, false, true), BrowserCheck::NotAsked);
+    }
 }
