@@ -26,6 +26,7 @@
 //! Man pages worth reading: pipe(7), unix(7), mq_overview(7), shm_overview(7), sem_overview(7),
 //! futex(7), sched_setaffinity(2), sched_yield(2).
 
+mod children;
 mod framed;
 mod links;
 mod measure;
@@ -68,7 +69,8 @@ usage: ipc_bench [--quick] [--only NAME,...] [--out DIR]
   --quick          rough figures in a few seconds (default: the full run, under two minutes)
   --only NAME,...  measure only these: pipe, socketpair, mqueue, shm-spin, shm-sem (the IPC
                    part), workers (threads or processes: start cost, memory, hand-off,
-                   CPU-bound work), python (Python and Rust over a socketpair)
+                   CPU-bound work), python (Python and Rust over a socketpair), children
+                   (starting a program: Command against fork + exec; feeding cat)
   --out DIR        where to write ipc-bench.md and ipc-bench-latency.svg
                    (default: ipc-bench in the cargo target directory it was built in)";
 
@@ -82,6 +84,9 @@ const WORKERS_PART: &str = "workers";
 /// The `--only` name of the Python-and-Rust part.
 const PYTHON_PART: &str = "python";
 const PYTHON_MARKDOWN_FILE: &str = "python-and-rust.md";
+/// The `--only` name of the child-processes part, and its report.
+const CHILDREN_PART: &str = "children";
+const CHILDREN_MARKDOWN_FILE: &str = "child-processes.md";
 
 /// The hand-off comparison's message sizes.
 const HANDOFF_SIZES: [usize; 2] = [64, 4096];
@@ -94,6 +99,8 @@ struct Options {
     workers: bool,
     /// The Python-and-Rust part.
     python: bool,
+    /// The child-processes part.
+    children: bool,
     out: PathBuf,
 }
 
@@ -150,6 +157,7 @@ fn parse(args: impl Iterator<Item = OsString>) -> std::result::Result<Option<Opt
         mechanisms: Mechanism::ALL.to_vec(),
         workers: true,
         python: true,
+        children: true,
         out: default_out(),
     };
     let mut parser = lexopt::Parser::from_args(args);
@@ -164,15 +172,17 @@ fn parse(args: impl Iterator<Item = OsString>) -> std::result::Result<Option<Opt
                     .map_err(|e| e.to_string())?;
                 options.workers = names.split(',').any(|name| name == WORKERS_PART);
                 options.python = names.split(',').any(|name| name == PYTHON_PART);
+                options.children = names.split(',').any(|name| name == CHILDREN_PART);
+                let parts = [WORKERS_PART, PYTHON_PART, CHILDREN_PART];
                 options.mechanisms = names
                     .split(',')
-                    .filter(|name| *name != WORKERS_PART && *name != PYTHON_PART)
+                    .filter(|name| !parts.contains(name))
                     .map(|name| {
                         Mechanism::ALL.into_iter().find(|m| m.id() == name).ok_or_else(|| {
                             let known: Vec<&str> = Mechanism::ALL.iter().map(|m| m.id()).collect();
                             format!(
                                 "`--only`: nothing is called {name:?} (the names are: {}, \
-                                 {WORKERS_PART}, {PYTHON_PART})",
+                                 {WORKERS_PART}, {PYTHON_PART}, {CHILDREN_PART})",
                                 known.join(", ")
                             )
                         })
@@ -249,13 +259,20 @@ fn run(options: &Options) -> Result<()> {
     let workers_steps = if options.workers { 4 } else { 0 };
     let python_rounds = if options.quick { 1 } else { 3 };
     let python_steps = if options.python { python_rounds * framed::PAIRS.len() } else { 0 };
-    let mut progress = Progress::new(ipc_steps + workers_steps + python_steps);
+    let children_steps = usize::from(options.children);
+    let mut progress = Progress::new(ipc_steps + workers_steps + python_steps + children_steps);
     let ipc =
         if cells.is_empty() { None } else { Some(run_ipc(&bench, options, cells, &mut progress)?) };
     let workers =
         if options.workers { Some(run_workers(&bench, &effort, &mut progress)?) } else { None };
     let python = if options.python {
         Some(run_python(python_rounds, options.quick, &mut progress)?)
+    } else {
+        None
+    };
+    let children = if options.children {
+        progress.show("children: spawn against fork + exec; feeding cat");
+        Some(children::measure(&effort)?)
     } else {
         None
     };
@@ -303,6 +320,24 @@ fn run(options: &Options) -> Result<()> {
         // No python3 is not a failed bench: the part says why it is missing.
         Some(Err(why)) => to_stdout(writeln!(io::stdout(), "\nPython and Rust: skipped: {why}"))?,
         None => {}
+    }
+    if let Some(children) = children {
+        let table = children.table();
+        to_stdout(write!(io::stdout(), "\nChild processes, on {machine}\n\n{}", table.text()))?;
+        let md = format!(
+            "# Child processes\n\nMachine: {machine}. Mode: {}. Produced by `cargo xtask bench \
+             --only {CHILDREN_PART}`.\n\n{}",
+            if options.quick { "quick (rough figures)" } else { "full" },
+            table.markdown()
+        );
+        fs::create_dir_all(&options.out)
+            .map_err(|e| format!("cannot create {}: {e}", options.out.display()))?;
+        let held = SignalsHeld::new()?;
+        let markdown = options.out.join(CHILDREN_MARKDOWN_FILE);
+        fs::write(markdown.with_extension("partial"), md)?;
+        fs::rename(markdown.with_extension("partial"), &markdown)?;
+        drop(held);
+        to_stdout(writeln!(io::stdout(), "wrote {}", markdown.display()))?;
     }
     Ok(())
 }

@@ -171,7 +171,7 @@ impl WorkersResults {
     }
 }
 
-fn latency_row(name: String, l: &Latency) -> Vec<String> {
+pub fn latency_row(name: String, l: &Latency) -> Vec<String> {
     vec![name, stats::time(l.median_ns), stats::time(l.p99_ns), l.samples.to_string()]
 }
 
