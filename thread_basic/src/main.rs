@@ -8,14 +8,20 @@
 
 mod runner;
 
+#[path = "bounded_pool.rs"]
+mod bounded_pool;
 #[path = "channel_queue.rs"]
 mod channel_queue;
 #[path = "detached_thread.rs"]
 mod detached_thread;
+#[path = "event_and_condition.rs"]
+mod event_and_condition;
 #[path = "join_results.rs"]
 mod join_results;
 #[path = "scoped_threads.rs"]
 mod scoped_threads;
+#[path = "semaphore_and_barrier.rs"]
+mod semaphore_and_barrier;
 #[path = "spawn_and_join.rs"]
 mod spawn_and_join;
 
@@ -26,5 +32,8 @@ fn main() -> std::process::ExitCode {
         ("scoped_threads", scoped_threads::main),
         ("channel_queue", channel_queue::main),
         ("detached_thread", detached_thread::main),
+        ("event_and_condition", event_and_condition::main),
+        ("semaphore_and_barrier", semaphore_and_barrier::main),
+        ("bounded_pool", bounded_pool::main),
     ])
 }
