@@ -31,10 +31,6 @@ struct Event {
 }
 
 impl Event {
-    fn new() -> Event {
-        Event { set: Mutex::new(false), changed: Condvar::new() }
-    }
-
     fn set(&self) {
         *lock(&self.set) = true; // under the lock, before the notify: no wakeup is lost
         self.changed.notify_all();
@@ -63,7 +59,7 @@ pub fn main() -> std::process::ExitCode {
 }
 
 fn run() -> Result<()> {
-    let ready = Event::new();
+    let ready = Event { set: Mutex::new(false), changed: Condvar::new() };
     thread::scope(|scope| -> Result<()> {
         let waiter = scope.spawn(|| -> Result<()> {
             ensure!(ready.wait_timeout(Duration::from_secs(10)), "the event was not set in 10 s");
@@ -76,7 +72,7 @@ fn run() -> Result<()> {
         Ok(())
     })?;
 
-    let never = Event::new();
+    let never = Event { set: Mutex::new(false), changed: Condvar::new() };
     let start = Instant::now();
     let set = never.wait_timeout(Duration::from_millis(100));
     let waited = start.elapsed() >= Duration::from_millis(100);
@@ -111,8 +107,7 @@ fn run() -> Result<()> {
     thread::scope(|scope| -> Result<()> {
         let blocked = scope.spawn(|| {
             // Blocked until told to stop: the flag is the only way in.
-            let guard = wake.wait_while(lock(stopped), |stopped| !*stopped);
-            drop(guard.expect("no thread panics holding the lock"));
+            drop(wake.wait_while(lock(stopped), |stopped| !*stopped).expect("no panic holds it"));
             say!("blocked thread: saw the stop flag, returning")
         });
         *lock(stopped) = true;
