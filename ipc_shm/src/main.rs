@@ -10,6 +10,8 @@ mod runner;
 
 #[path = "atomic_counter.rs"]
 mod atomic_counter;
+#[path = "file_mapping.rs"]
+mod file_mapping;
 #[path = "read_after_exit.rs"]
 mod read_after_exit;
 #[path = "seen_from_outside.rs"]
@@ -23,5 +25,6 @@ fn main() -> std::process::ExitCode {
         ("atomic_counter", atomic_counter::main),
         ("semaphore", semaphore::main),
         ("seen_from_outside", seen_from_outside::main),
+        ("file_mapping", file_mapping::main),
     ])
 }

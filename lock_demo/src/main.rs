@@ -16,6 +16,10 @@ mod flock_processes;
 mod inherited_lock;
 #[path = "mutex.rs"]
 mod mutex;
+#[path = "record_locks.rs"]
+mod record_locks;
+#[path = "single_instance.rs"]
+mod single_instance;
 #[path = "try_lock.rs"]
 mod try_lock;
 
@@ -26,5 +30,7 @@ fn main() -> std::process::ExitCode {
         ("flock_processes", flock_processes::main),
         ("try_lock", try_lock::main),
         ("inherited_lock", inherited_lock::main),
+        ("single_instance", single_instance::main),
+        ("record_locks", record_locks::main),
     ])
 }

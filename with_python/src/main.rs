@@ -10,6 +10,8 @@ mod runner;
 
 #[path = "framed_messages.rs"]
 mod framed_messages;
+#[path = "lockf_and_ofd.rs"]
+mod lockf_and_ofd;
 #[path = "posix_queue.rs"]
 mod posix_queue;
 #[path = "python_parent.rs"]
@@ -26,5 +28,6 @@ fn main() -> std::process::ExitCode {
         ("shm_from_python", shm_from_python::main),
         ("posix_queue", posix_queue::main),
         ("python_parent", python_parent::main),
+        ("lockf_and_ofd", lockf_and_ofd::main),
     ])
 }
