@@ -67,10 +67,11 @@ const USAGE: &str = "\
 usage: ipc_bench [--quick] [--only NAME,...] [--out DIR]
 
   --quick          rough figures in a few seconds (default: the full run, under two minutes)
-  --only NAME,...  measure only these: pipe, socketpair, mqueue, shm-spin, shm-sem (the IPC
-                   part), workers (threads or processes: start cost, memory, hand-off,
-                   CPU-bound work), python (Python and Rust over a socketpair), children
-                   (starting a program: Command against fork + exec; feeding cat)
+  --only NAME,...  measure only these: pipe, socketpair, unix-path, mqueue, shm-spin,
+                   shm-sem (the IPC part), workers (threads or processes: start cost,
+                   memory, hand-off, CPU-bound work), python (Python and Rust over a
+                   socketpair), children (starting a program: Command against fork + exec;
+                   feeding cat)
   --out DIR        where to write ipc-bench.md and ipc-bench-latency.svg
                    (default: ipc-bench in the cargo target directory it was built in)";
 

@@ -69,6 +69,11 @@ fn run_all(program: &str, recipes: &[Recipe]) -> ExitCode {
             Ok(status) if status.success() => {}
             // A recipe that exits with 1 has said why on stderr.
             Ok(status) if status.code() == Some(1) => failed.push(*name),
+            // A program that stops on SIGHUP, SIGINT or SIGTERM exits with 128 + its number,
+            // as a shell reports a process the signal killed: for such a recipe, success.
+            Ok(status) if status.code().is_some_and(|code| [129, 130, 143].contains(&code)) => {
+                let _ = writeln!(std::io::stdout(), "({status}: 128 + the signal it stopped on)");
+            }
             Ok(status) => {
                 eprintln!("{program}: recipe {name} {status}");
                 failed.push(*name);

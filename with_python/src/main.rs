@@ -12,6 +12,8 @@ mod runner;
 mod framed_messages;
 #[path = "lockf_and_ofd.rs"]
 mod lockf_and_ofd;
+#[path = "memfd_to_python.rs"]
+mod memfd_to_python;
 #[path = "posix_queue.rs"]
 mod posix_queue;
 #[path = "python_parent.rs"]
@@ -29,5 +31,6 @@ fn main() -> std::process::ExitCode {
         ("posix_queue", posix_queue::main),
         ("python_parent", python_parent::main),
         ("lockf_and_ofd", lockf_and_ofd::main),
+        ("memfd_to_python", memfd_to_python::main),
     ])
 }

@@ -2,21 +2,23 @@
 //! knows them all. Each mechanism module depends only on `link`.
 
 use crate::links::link::{Experiment, Spec};
-use crate::links::{mqueue, pipe, shm_sem, shm_spin, socketpair};
+use crate::links::{mqueue, pipe, shm_sem, shm_spin, socketpair, unix_path};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mechanism {
     Pipe,
     Socketpair,
+    UnixPath,
     Mqueue,
     ShmSpin,
     ShmSem,
 }
 
 impl Mechanism {
-    pub const ALL: [Mechanism; 5] = [
+    pub const ALL: [Mechanism; 6] = [
         Mechanism::Pipe,
         Mechanism::Socketpair,
+        Mechanism::UnixPath,
         Mechanism::Mqueue,
         Mechanism::ShmSpin,
         Mechanism::ShmSem,
@@ -26,6 +28,7 @@ impl Mechanism {
         match self {
             Mechanism::Pipe => "pipe",
             Mechanism::Socketpair => "socketpair",
+            Mechanism::UnixPath => "Unix socket by path",
             Mechanism::Mqueue => "POSIX mqueue",
             Mechanism::ShmSpin => "shm + spin",
             Mechanism::ShmSem => "shm + semaphore",
@@ -37,6 +40,7 @@ impl Mechanism {
         match self {
             Mechanism::Pipe => "pipe",
             Mechanism::Socketpair => "socketpair",
+            Mechanism::UnixPath => "unix-path",
             Mechanism::Mqueue => "mqueue",
             Mechanism::ShmSpin => "shm-spin",
             Mechanism::ShmSem => "shm-sem",
@@ -48,6 +52,7 @@ impl Mechanism {
         match self {
             Mechanism::Pipe => "two pipes (one per direction), write_all / read_exact",
             Mechanism::Socketpair => "one Unix stream socketpair, write_all / read_exact",
+            Mechanism::UnixPath => "a Unix stream socket bound to a path, connected, accepted",
             Mechanism::Mqueue => "two queues, mq_send / mq_receive, one message per call",
             Mechanism::ShmSpin => {
                 "a ring per direction in shm_open memory; waits spin on an atomic, then yield"
@@ -80,6 +85,10 @@ pub fn with_link<X: Experiment>(
         }
         Mechanism::Socketpair => {
             let (parent, child) = socketpair::link(spec)?;
+            experiment.run(parent, child)
+        }
+        Mechanism::UnixPath => {
+            let (parent, child) = unix_path::link(spec)?;
             experiment.run(parent, child)
         }
         Mechanism::Mqueue => {

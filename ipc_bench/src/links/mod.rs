@@ -11,4 +11,5 @@ pub mod shm_sem;
 pub mod shm_spin;
 pub mod socketpair;
 pub mod threads;
+pub mod unix_path;
 pub mod watch;

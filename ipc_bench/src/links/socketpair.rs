@@ -21,6 +21,13 @@ pub fn link(spec: Spec) -> io::Result<(SocketEnd, SocketEnd)> {
     ))
 }
 
+impl SocketEnd {
+    /// An end on a connected stream, for messages of `size` bytes (the Unix socket by path too).
+    pub fn new(stream: UnixStream, size: usize) -> SocketEnd {
+        SocketEnd { stream, buf: vec![0; size] }
+    }
+}
+
 impl End for SocketEnd {
     fn send(&mut self, msg: &[u8]) -> io::Result<()> {
         self.stream.write_all(msg)

@@ -73,6 +73,7 @@ fn chromium(args: &[String], isolation: &Isolation) -> Result<Output> {
         cpu: None,
         stops_early: false,
         path_first: None,
+        poke: None,
     });
     match outcome.ending {
         Ending::Exited(0) => {

@@ -59,10 +59,12 @@ pub fn bless(options: &Options, names: &[String]) -> Result<bool> {
         let result = if runs.is_empty() {
             Err(anyhow::anyhow!("no run to learn from"))
         } else {
-            Outputs::collect(&runs).and_then(|seen| {
-                let (stdout, stderr) = choose_both(example, &seen)?;
-                write(example, &stdout, &stderr, seen.runs())
-            })
+            example.expected_status().and_then(|status| Outputs::collect(&runs, status)).and_then(
+                |seen| {
+                    let (stdout, stderr) = choose_both(example, &seen)?;
+                    write(example, &stdout, &stderr, seen.runs())
+                },
+            )
         };
         match result {
             Ok(message) => say!("{}: {message}", example.name)?,
@@ -97,14 +99,15 @@ struct Outputs {
 }
 
 impl Outputs {
-    /// The runs' output, if every run passed and left nothing behind.
-    fn collect(runs: &[&Record]) -> Result<Outputs> {
+    /// The runs' output, if every run passed (ended with `expected`, the recipe's status) and
+    /// left nothing behind.
+    fn collect(runs: &[&Record], expected: i32) -> Result<Outputs> {
         let mut outputs = Outputs::default();
         for record in runs {
             let o = &record.outcome;
             let status = match &o.ending {
-                Ending::Exited(0) => None,
-                Ending::Exited(code) => Some(format!("exited with {code}")),
+                Ending::Exited(code) if *code == expected => None,
+                Ending::Exited(code) => Some(format!("exited with {code}, not {expected}")),
                 Ending::Signaled(signal) => Some(format!(
                     "was {}",
                     describe_status(std::os::unix::process::ExitStatusExt::from_raw(*signal))

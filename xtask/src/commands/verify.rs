@@ -29,6 +29,9 @@ pub fn verify(options: &Options, names: &[String]) -> Result<bool> {
         Condition::FewDescriptors if options.stress => (c, every_descriptor_limit()),
         _ => (c, vec![1]),
     }));
+    // Only the recipes made to survive a signal get these (`Condition::applies_to`).
+    let signal_runs = if options.stress { runs() } else { vec![1] };
+    plan.extend(Condition::signals().into_iter().map(|c| (c, signal_runs.clone())));
     if options.stress {
         plan.extend(Condition::stress().into_iter().map(|c| (c, runs())));
     }
@@ -123,6 +126,15 @@ pub fn verify(options: &Options, names: &[String]) -> Result<bool> {
         }
     }
     say!()?;
+    let signalled: Vec<&Record> =
+        records.iter().filter(|r| r.condition.signal().is_some()).collect();
+    if !signalled.is_empty() {
+        let poked = signalled.iter().filter(|r| r.outcome.poked).count();
+        say!(
+            "signals: {poked} of {} runs got theirs while the program still ran",
+            signalled.len()
+        )?;
+    }
     say!("{} passed, {} failed", examples.len() - failed.len(), failed.len())?;
     Ok(failed.is_empty())
 }

@@ -13,7 +13,8 @@ use crate::judge::problem::Problem;
 use crate::project::workspace::{Example, shown};
 use crate::runs::conditions::Condition;
 use crate::sandbox::capture::Captured;
-use crate::sandbox::runner::{Ending, Outcome};
+use crate::sandbox::runner::{Ending, Outcome, Poke};
+use nix::sys::signal::Signal;
 
 /// What an example must print: its parsed golden files.
 pub struct Expectation {
@@ -24,6 +25,8 @@ pub struct Expectation {
     /// `None` when the example has no golden stderr file: then stderr must be empty.
     pub stderr: Option<Golden>,
     pub stderr_path: PathBuf,
+    /// The exit status of a plain run: 0 unless `golden/RECIPE.status` says otherwise.
+    pub status: i32,
 }
 
 impl Expectation {
@@ -37,6 +40,7 @@ impl Expectation {
             stdout_path,
             stderr,
             stderr_path,
+            status: example.expected_status()?,
         })
     }
 }
@@ -59,13 +63,16 @@ pub fn judge(
         condition,
         Condition::FullShm | Condition::FewDescriptors | Condition::SmallQueues
     );
-    let plain = condition.judged_as_plain() || (may_pass && run.ending == Ending::Exited(0));
+    let plain =
+        condition.judged_as_plain() || (may_pass && run.ending == Ending::Exited(expect.status));
     if plain {
         return problems(expect, run, timeout);
     }
     let mut found = Vec::new();
     let stderr = String::from_utf8_lossy(&run.stderr.bytes).into_owned();
-    if condition == Condition::ClosedStdout {
+    if let Some(poke) = condition.signal() {
+        found.extend(signalled(poke, expect, run, &stderr, timeout));
+    } else if condition == Condition::ClosedStdout {
         if run.ending != Ending::Exited(0) {
             found.push(Problem::Ending {
                 ending: run.ending.clone(),
@@ -118,6 +125,44 @@ pub fn judge(
 /// and nix's `Signal` print it, where a careful program fails instead.
 const DEATHS: [&str; 3] = ["(SIGBUS)", "(SIGSEGV)", "killed by SIGBUS"];
 
+/// What is wrong with a run that was sent `poke`: it must end on time with the status a shell
+/// expects (0 if it was done already, its golden status, 128 + a signal it stops on, or death
+/// by the signal before it could block it), or fail with one displayed line; and say at most
+/// one line on stderr.
+fn signalled(
+    poke: Poke,
+    expect: &Expectation,
+    run: &Outcome,
+    stderr: &str,
+    timeout: Duration,
+) -> Vec<Problem> {
+    let (Poke::Program(sent) | Poke::Group(sent)) = poke;
+    let stops_on = [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP];
+    let fine = match run.ending {
+        Ending::Exited(0) => true,
+        Ending::Exited(code) if code == expect.status => true,
+        Ending::Exited(code) => stops_on.iter().any(|s| code == 128 + *s as i32) || code == 1,
+        Ending::Signaled(signal) => signal == sent as i32,
+        _ => false,
+    };
+    let mut found = Vec::new();
+    if !fine {
+        let rule = Some("sent a signal, an example must stop with 128 + its number, or fail");
+        found.push(Problem::Ending { ending: run.ending.clone(), timeout, rule });
+    }
+    let lines = stderr.lines().count();
+    if lines > 1 || (run.ending == Ending::Exited(1) && lines != 1) {
+        let rule = "sent a signal, an example may say one line on stderr, and must when it fails";
+        found.push(Problem::NotOneLine { rule, text: stderr.to_string() });
+    } else if lines == 1 && !displayed(&expect.name, stderr) {
+        found.push(Problem::NotDisplayed {
+            name: expect.name.clone(),
+            text: stderr.trim_end().to_string(),
+        });
+    }
+    found
+}
+
 /// Pieces of a `Debug` form, which an error line must not contain: the rule is `Display`.
 const DEBUG_FORMS: [&str; 9] =
     ["Os {", " { ", "Pid(", "Exited(", "Signaled(", "StillAlive", "Some(", "Ok(", "Err("];
@@ -152,8 +197,9 @@ fn common_problems(run: &Outcome) -> Vec<Problem> {
 /// Everything wrong with one plain run; empty when it passed.
 pub fn problems(expect: &Expectation, run: &Outcome, timeout: Duration) -> Vec<Problem> {
     let mut problems = Vec::new();
-    if run.ending != Ending::Exited(0) {
-        problems.push(Problem::Ending { ending: run.ending.clone(), timeout, rule: None });
+    if run.ending != Ending::Exited(expect.status) {
+        let rule = (expect.status != 0).then_some("its golden .status file names another status");
+        problems.push(Problem::Ending { ending: run.ending.clone(), timeout, rule });
     }
     compare("stdout", &run.stdout, Some(&expect.stdout), &expect.stdout_path, &mut problems);
     compare("stderr", &run.stderr, expect.stderr.as_ref(), &expect.stderr_path, &mut problems);
@@ -219,6 +265,7 @@ mod tests {
             stdout_path: "ex/golden.stdout".into(),
             stderr: None,
             stderr_path: "ex/golden.stderr".into(),
+            status: 0,
         }
     }
 
@@ -230,6 +277,7 @@ mod tests {
             elapsed: Duration::from_millis(1),
             leftovers: Vec::new(),
             output_abandoned: false,
+            poked: false,
         }
     }
 
@@ -246,6 +294,7 @@ mod tests {
             stdout_path: path,
             stderr: None,
             stderr_path: "ex/golden.stderr".into(),
+            status: 0,
         };
         assert!(problems(&expect, &run, Duration::from_secs(1)).is_empty());
     }
@@ -342,5 +391,25 @@ mod tests {
 
     fn name(line: &str) -> &str {
         line.split(':').next().unwrap_or_default()
+    }
+
+    #[test]
+    fn a_signalled_run_stops_with_a_shell_status_or_one_line() {
+        let expect = expectation("");
+        let poke = Poke::Group(Signal::SIGINT);
+        let judged = |ending: Ending, stderr: &[u8]| {
+            let run = outcome(b"", stderr, ending);
+            signalled(poke, &expect, &run, &String::from_utf8_lossy(stderr), Duration::from_secs(1))
+        };
+        for ending in
+            [Ending::Exited(0), Ending::Exited(130), Ending::Exited(143), Ending::Signaled(2)]
+        {
+            assert!(judged(ending.clone(), b"").is_empty(), "{ending:?}");
+        }
+        assert!(judged(Ending::Exited(1), b"ex: a worker ended before it was ready\n").is_empty());
+        assert!(!judged(Ending::Exited(1), b"").is_empty(), "a failure must say why");
+        assert!(!judged(Ending::Exited(2), b"").is_empty());
+        assert!(!judged(Ending::Signaled(9), b"").is_empty(), "killed by another signal");
+        assert!(!judged(Ending::Exited(130), b"one\ntwo\n").is_empty(), "two lines");
     }
 }

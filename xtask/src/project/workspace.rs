@@ -42,6 +42,26 @@ impl Example {
         self.golden("stderr")
     }
 
+    /// `golden/RECIPE.status`: the exit status the recipe must end with, where it is not 0
+    /// (a program that stops on a signal exits with 128 + its number).
+    pub fn golden_status(&self) -> PathBuf {
+        self.golden("status")
+    }
+
+    /// The exit status a plain run must end with: the number in [`Example::golden_status`],
+    /// or 0 without that file.
+    pub fn expected_status(&self) -> Result<i32> {
+        let path = self.golden_status();
+        if !path.exists() {
+            return Ok(0);
+        }
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read {}", shown(&path)))?;
+        text.trim().parse().with_context(|| {
+            format!("{} must hold one exit status, a number, not {:?}", shown(&path), text.trim())
+        })
+    }
+
     fn golden(&self, stream: &str) -> PathBuf {
         let file = format!("{}.{stream}", self.recipe.name);
         self.dir.join(GOLDEN_DIR).join(file)
@@ -178,13 +198,14 @@ impl Workspace {
             };
             for entry in entries {
                 let path = entry?.path();
-                let known = self
-                    .examples
-                    .iter()
-                    .any(|e| e.golden_stdout() == path || e.golden_stderr() == path);
+                let known = self.examples.iter().any(|e| {
+                    e.golden_stdout() == path
+                        || e.golden_stderr() == path
+                        || e.golden_status() == path
+                });
                 if !known {
                     bail!(
-                        "{} belongs to no recipe: name it RECIPE.stdout or RECIPE.stderr after \
+                        "{} belongs to no recipe: name it RECIPE.stdout, .stderr or .status after \
                          a file of src/ with a `//! Copy:` line, or remove it",
                         shown(&path)
                     );

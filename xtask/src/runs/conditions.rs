@@ -3,10 +3,13 @@
 
 use std::fmt;
 
+use std::time::Duration;
+
 use nix::sched::CpuSet;
+use nix::sys::signal::Signal;
 
 use crate::sandbox::launcher::{Isolation, Limits};
-use crate::sandbox::runner::{Spec, StdoutMode};
+use crate::sandbox::runner::{Poke, Spec, StdoutMode};
 
 /// File descriptors allowed under [`Condition::FewDescriptors`], by run: the first run gets
 /// stdin, stdout, stderr and two; with `--stress`, every limit from 4 to 12, where a program
@@ -42,6 +45,23 @@ pub enum Condition {
     /// Every CPU kept busy by a spinning process: the example competes for its time slices.
     /// Judged like a plain run.
     Busy,
+    /// SIGTERM to the program at a moment of the run that changes from run to run, as `kill`
+    /// sends it: the program must stop in time, leave nothing, and say at most one line.
+    Sigterm,
+    /// SIGINT to the run's whole process group at such a moment, as Ctrl-C at a terminal.
+    GroupSigint,
+}
+
+/// The examples whose recipes exist to survive a signal from outside: only they are sent one.
+const SIGNALLED_EXAMPLES: [&str; 1] = ["signals"];
+
+/// When a signal condition's run `run` gets its signal, the same for the same run number every
+/// time: three runs in four within the first 100 ms, where these recipes start, work and stop,
+/// and the fourth within the next 1.2 s, where the slower ones wait.
+pub fn signal_delay(run: u32) -> Duration {
+    let spread = u64::from(run).wrapping_mul(2_654_435_761) >> 7;
+    let ms = if run.is_multiple_of(4) { 100 + spread % 1200 } else { spread % 100 };
+    Duration::from_millis(ms)
 }
 
 impl Condition {
@@ -64,6 +84,25 @@ impl Condition {
         vec![Condition::OneCpu, Condition::Busy]
     }
 
+    /// The conditions that send a signal from outside, for the examples made to survive one.
+    pub fn signals() -> Vec<Condition> {
+        vec![Condition::Sigterm, Condition::GroupSigint]
+    }
+
+    /// Whether the recipes of `package` are run under this condition.
+    pub fn applies_to(self, package: &str) -> bool {
+        !Condition::signals().contains(&self) || SIGNALLED_EXAMPLES.contains(&package)
+    }
+
+    /// The signal this condition sends, with its target.
+    pub fn signal(self) -> Option<Poke> {
+        match self {
+            Condition::Sigterm => Some(Poke::Program(Signal::SIGTERM)),
+            Condition::GroupSigint => Some(Poke::Group(Signal::SIGINT)),
+            _ => None,
+        }
+    }
+
     /// Whether the output must match the golden file, as in a plain run.
     pub fn judged_as_plain(self) -> bool {
         matches!(self, Condition::Plain | Condition::OneCpu | Condition::Busy)
@@ -72,6 +111,7 @@ impl Condition {
     /// Sets up `spec` for this condition. [`Condition::Busy`] also needs [`crate::sandbox::spin`]
     /// running while the run goes on.
     pub fn apply(self, spec: &mut Spec, run: u32) {
+        spec.poke = self.signal().map(|poke| (poke, signal_delay(run)));
         spec.stdout = match self {
             Condition::ClosedStdout => StdoutMode::CloseAfterLines(1),
             Condition::FullStdout => StdoutMode::DevFull,
@@ -83,6 +123,7 @@ impl Condition {
                 .then(|| FEW_DESCRIPTORS[(run.max(1) as usize - 1) % FEW_DESCRIPTORS.len()]),
             msg_max: (self == Condition::SmallQueues).then_some(2),
         };
+        // A signalled run may end before its children: they follow it by a moment.
         spec.stops_early = !self.judged_as_plain();
         spec.cpu = (self == Condition::OneCpu).then(first_cpu);
     }
@@ -107,6 +148,27 @@ impl fmt::Display for Condition {
             Condition::SmallQueues => "queues of at most 2 messages",
             Condition::OneCpu => "pinned to one CPU",
             Condition::Busy => "every CPU busy",
+            Condition::Sigterm => "SIGTERM at a moment of the run",
+            Condition::GroupSigint => "SIGINT to the group at a moment of the run",
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signals_go_to_the_signal_recipes_at_moments_spread_over_their_runs() {
+        assert!(Condition::Sigterm.applies_to("signals"));
+        assert!(!Condition::GroupSigint.applies_to("ipc_shm"));
+        assert!(Condition::Plain.applies_to("ipc_shm"));
+        let delays: Vec<Duration> = (1..=40).map(signal_delay).collect();
+        assert_eq!(delays, (1..=40).map(signal_delay).collect::<Vec<_>>(), "the same every time");
+        let early = delays.iter().filter(|d| **d < Duration::from_millis(100)).count();
+        assert_eq!(early, 30, "three in four within the first 100 ms");
+        assert!(delays.iter().all(|d| *d < Duration::from_millis(1300)));
+        let distinct: std::collections::BTreeSet<_> = delays.iter().collect();
+        assert!(distinct.len() > 30, "{distinct:?}");
     }
 }

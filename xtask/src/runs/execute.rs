@@ -115,6 +115,7 @@ fn run_one(
         stops_early: false,
         cpu: None,
         path_first: job.path_first.clone(),
+        poke: None,
     };
     job.condition.apply(&mut spec, job.run);
     let outcome = runner::run(&spec);

@@ -54,17 +54,21 @@ impl Session {
                 .filter(|(condition, _)| (*condition == Condition::Busy) == busy)
                 .flat_map(|(condition, runs)| {
                     runs.iter().flat_map(move |&run| {
-                        only.iter().map(move |&example| {
-                            let e = &self.examples[example];
-                            Job {
-                                example,
-                                run,
-                                program: self.binaries[&e.package].clone(),
-                                args: vec![e.recipe.name.clone().into()],
-                                condition: *condition,
-                                path_first: self.python_bin.clone(),
-                            }
-                        })
+                        only.iter()
+                            .filter(|&&example| {
+                                condition.applies_to(&self.examples[example].package)
+                            })
+                            .map(move |&example| {
+                                let e = &self.examples[example];
+                                Job {
+                                    example,
+                                    run,
+                                    program: self.binaries[&e.package].clone(),
+                                    args: vec![e.recipe.name.clone().into()],
+                                    condition: *condition,
+                                    path_first: self.python_bin.clone(),
+                                }
+                            })
                     })
                 })
                 .collect()

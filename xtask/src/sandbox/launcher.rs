@@ -33,7 +33,7 @@ use anyhow::{Context, Result, bail};
 use nix::mount::{MsFlags, mount};
 use nix::sched::{CloneFlags, unshare};
 use nix::sys::prctl::set_pdeathsig;
-use nix::sys::signal::Signal;
+use nix::sys::signal::{SigSet, Signal};
 
 use crate::sandbox::leftovers::{list_dir, sysv_objects};
 use crate::sandbox::procs;
@@ -246,6 +246,20 @@ pub fn launcher_main(args: &[String]) -> ! {
     }
 }
 
+/// Makes `command` (a launcher) start with SIGINT, SIGTERM and SIGHUP blocked. Ctrl-C at a
+/// terminal, and verify's own signal conditions, signal the run's whole group, the launcher
+/// included, which must outlive the program to report on it.
+pub fn stops_blocked(command: &mut Command) -> &mut Command {
+    // Safety: the closure runs in the forked child before exec and makes one async-signal-safe
+    // call (sigprocmask) on a set built on its own stack; it allocates nothing.
+    unsafe {
+        command.pre_exec(|| {
+            let stops = SigSet::from_iter([Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP]);
+            stops.thread_set_mask().map_err(io::Error::from)
+        })
+    }
+}
+
 /// Steps 1: new namespaces, private mounts, an empty /dev/shm, a queue mount.
 fn enter(user: bool, run_dir: &Path, limits: Limits) -> Result<()> {
     let full_shm = limits.full_shm;
@@ -306,14 +320,16 @@ fn launch(run_dir: &Path, program: &str, args: &[String], limits: Limits) -> Res
     if let Some(n) = limits.nofile {
         limit_descriptors(&mut command, n).context("getrlimit")?;
     }
-    // Safety: the closure runs in the forked child before exec and makes one async-signal-safe
-    // system call with constant arguments; it allocates nothing and takes no lock.
+    // The launcher started with SIGINT, SIGTERM and SIGHUP blocked (`stops_blocked`); the
+    // program gets an empty mask, or it would inherit them blocked.
+    // Safety: the closure runs in the forked child before exec and makes two async-signal-safe
+    // system calls with arguments made before the fork; it allocates nothing and takes no lock.
     unsafe {
         command.pre_exec(|| {
             if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
                 return Err(io::Error::last_os_error());
             }
-            Ok(())
+            SigSet::empty().thread_set_mask().map_err(io::Error::from)
         });
     }
     let mut child = command.spawn().with_context(|| format!("cannot start {program}"))?;

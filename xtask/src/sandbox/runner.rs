@@ -56,6 +56,17 @@ pub struct Spec {
     pub stops_early: bool,
     /// A folder put first on the run's `PATH` (the project's Python environment).
     pub path_first: Option<PathBuf>,
+    /// A signal sent this long after the start, if the run still goes on.
+    pub poke: Option<(Poke, Duration)>,
+}
+
+/// A signal from outside, and whom it goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Poke {
+    /// The program (not the sandbox's launcher), as `kill PID` sends it.
+    Program(Signal),
+    /// The run's whole process group, as Ctrl-C at a terminal sends it.
+    Group(Signal),
 }
 
 /// How long the children of a run that stopped early get to follow it.
@@ -94,6 +105,8 @@ pub struct Outcome {
     pub leftovers: Vec<Leftover>,
     /// Set when the output pipes stayed open even after the kill.
     pub output_abandoned: bool,
+    /// Set when the run's [`Spec::poke`] was sent while the program still ran.
+    pub poked: bool,
 }
 
 enum Event {
@@ -125,6 +138,7 @@ pub fn run(spec: &Spec) -> Outcome {
         elapsed: start.elapsed(),
         leftovers: Vec::new(),
         output_abandoned: false,
+        poked: false,
     })
 }
 
@@ -156,7 +170,13 @@ fn run_inner(spec: &Spec, start: Instant) -> io::Result<Outcome> {
             command
         }
     };
-    interrupt::unblocked(&mut command)
+    match spec.isolation {
+        // The launcher starts with SIGINT, SIGTERM and SIGHUP blocked: a signal sent to the
+        // run's group at its first instant must not kill it before it can report.
+        Isolation::Namespaces { .. } => launcher::stops_blocked(&mut command),
+        Isolation::Shared { .. } => interrupt::unblocked(&mut command),
+    };
+    command
         .env_clear()
         .env("PATH", run_path(spec.path_first.as_deref())?)
         .env("LANG", "C")
@@ -331,17 +351,29 @@ fn watch(
     // How the main process had ended when the timeout struck, if it had.
     let mut main_at_timeout = None;
     let mut leftovers = Vec::new();
+    let (mut poke, mut poked) = (spec.poke, false);
     while exit.is_none() || out.is_none() || err.is_none() {
         let now = Instant::now();
-        let wait = if timed_out {
+        let mut wait = if timed_out {
             (deadline + KILL_GRACE).saturating_duration_since(now)
         } else {
             deadline.saturating_duration_since(now)
         };
+        if let Some((what, after)) = poke {
+            if now >= start + after {
+                if exit.is_none() {
+                    poked = send(what, spec, leader, ipc_ns)?;
+                }
+                poke = None;
+                continue;
+            }
+            wait = wait.min(start + after - now);
+        }
         match rx.recv_timeout(wait) {
             Ok(Event::Exit(status)) => exit = Some(status?),
             Ok(Event::Stdout(bytes)) => out = Some(bytes?),
             Ok(Event::Stderr(bytes)) => err = Some(bytes?),
+            Err(mpsc::RecvTimeoutError::Timeout) if poke.is_some() => {}
             Err(mpsc::RecvTimeoutError::Timeout) if !timed_out => {
                 timed_out = true;
                 let report = report_of(spec, dir)?;
@@ -405,7 +437,34 @@ fn watch(
         elapsed,
         leftovers,
         output_abandoned,
+        poked,
     })
+}
+
+/// Sends a [`Poke`]: to the group, or to the program, which in a sandbox is the launcher's
+/// child (none yet, or none left: nothing is sent). Returns whether it was sent.
+fn send(poke: Poke, spec: &Spec, leader: Pid, ipc_ns: Option<u64>) -> io::Result<bool> {
+    let sent = match poke {
+        Poke::Group(signal) => killpg(leader, signal),
+        Poke::Program(signal) => {
+            let program = match spec.isolation {
+                Isolation::Shared { .. } => Some(leader),
+                Isolation::Namespaces { .. } => descendants(leader, ipc_ns)?
+                    .iter()
+                    .find(|p| p.ppid == leader.as_raw() && !p.is_zombie())
+                    .map(|p| Pid::from_raw(p.pid)),
+            };
+            match program {
+                Some(pid) => kill(pid, signal),
+                None => return Ok(false),
+            }
+        }
+    };
+    match sent {
+        Ok(()) => Ok(true),
+        Err(Errno::ESRCH) => Ok(false),
+        Err(e) => Err(io::Error::other(format!("cannot send {poke:?}: {e}"))),
+    }
 }
 
 fn pid_of(child: &Child) -> Pid {
@@ -553,6 +612,7 @@ mod tests {
             stops_early: false,
             cpu: None,
             path_first: None,
+            poke: None,
         })
     }
 
@@ -686,6 +746,7 @@ mod tests {
             stops_early: false,
             cpu: None,
             path_first: None,
+            poke: None,
         });
         assert!(
             matches!(&o.ending, Ending::NotRun(why) if why.starts_with("cannot start /nonexistent/program")),
