@@ -3,12 +3,11 @@
 //! `server.sock.lock` while it serves: a second server finds the lock taken and refuses. A
 //! path that is there already is tried: a refused connect means a dead server's file, safe to
 //! remove (shown); an accepted one, a live server that takes no lock, and it refuses too. Three
-//! clients (this program again) connect, each send two requests, a line each, and read the
-//! answers; the server answers each on a thread of its own. Stopping, it removes its path.
+//! clients (this program again) connect, each send a request, a line, and read the
+//! answer; the server answers each on a thread of its own. Stopping, it removes its path.
 //! A path holds at most 107 bytes (sun_path is 108 with its NUL): a longer one is refused, the
 //! limit named. Linux's abstract names (std's `SocketAddrExt::from_abstract_name`) leave no
 //! file to remove, but have no permissions either: any process may connect.
-//!
 //! Python: `socketserver.UnixStreamServer`, `multiprocessing.connection.Listener(address)`,
 //! `Client(address)`. Man pages: unix(7). Run: `cargo run -p ipc_socket -- server_by_path`
 //! Copy: server_by_path.rs errors.rs
@@ -18,7 +17,7 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, ErrorKind, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::net::{UnixListener, UnixStream};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use anyhow::{Context, Result, bail, ensure};
@@ -26,12 +25,14 @@ use anyhow::{Context, Result, bail, ensure};
 mod errors;
 use errors::say;
 
-/// Set in a client's environment: the server's path.
+/// Set in a client's environment: the server's path. FOLDER, if set, is used instead of a new
+/// folder: `tests/two_servers.rs` starts two servers on one path at once.
 const CLIENT: &str = "SERVER_BY_PATH_CLIENT";
+const FOLDER: &str = "SERVER_BY_PATH_FOLDER";
 
 /// Binds `path`, first removing a dead server's file there; refuses if a live server has it.
-/// Servers that start together could both find a dead file, and one remove the other's new
-/// one: each takes `PATH.lock` first (flock), and holds it for as long as it serves.
+/// Two servers starting together could both find a dead file and one remove the other's new
+/// one, so each first takes `PATH.lock` (flock), and holds it for as long as it serves.
 fn bind(path: &Path) -> Result<(UnixListener, File)> {
     let length = path.as_os_str().len();
     ensure!(length <= 107, "a path of {length} bytes is too long: sun_path holds 107 and a NUL");
@@ -64,13 +65,14 @@ pub fn main() -> std::process::ExitCode {
 
 fn run() -> Result<()> {
     let folder = tempfile::tempdir().context("making a private folder")?; // mode 0700
-    let path = &folder.path().join("server.sock");
-    drop(UnixListener::bind(path).context("binding server.sock")?); // a dead server's file
+    let folder = std::env::var_os(FOLDER).map_or(folder.path().to_path_buf(), PathBuf::from);
+    let path = &folder.join("server.sock");
+    drop(bind(path)?); // a server that dies without removing its path: a dead server's file
     let (listener, _lock) = bind(path)?;
     say!("server: listening at server.sock, in a folder of mode 0700")?;
     say!("second server: {:#}", bind(path).err().context("a second server bound too")?)?;
-    let long = "x".repeat(120); // refused before it is used: no file is made
-    say!("a third: {:#}", bind(Path::new(&long)).err().context("a path too long was bound")?)?;
+    let long = "x".repeat(120); // refused before it is used
+    say!("a third: {:#}", bind(Path::new(&long)).err().context("a long path was bound")?)?;
     let exe = std::env::current_exe().context("finding this program")?;
     let mut clients = Vec::new();
     for _ in 0..3 {
@@ -106,15 +108,11 @@ fn serve(connection: UnixStream) -> Result<()> {
     Ok(())
 }
 
-/// A client: two requests, two answers, by the server's path alone.
+/// A client: a request, an answer, by the server's path alone.
 fn client(path: &Path) -> Result<()> {
     let connection = UnixStream::connect(path).context("connecting to the server")?;
-    let (mut requests, mut answers) = (&connection, BufReader::new(&connection).lines());
-    let mut sums = Vec::new();
-    for request in ["1 2", "30 40"] {
-        writeln!(requests, "{request}").context("sending a request")?;
-        let answer = answers.next().context("the server closed")?.context("reading")?;
-        sums.push(format!("{request} -> {answer}"));
-    }
-    Ok(say!("client: {}", sums.join("; "))?)
+    writeln!(&connection, "1 2 3").context("sending a request")?;
+    let mut answer = String::new();
+    BufReader::new(&connection).read_line(&mut answer).context("reading the answer")?;
+    Ok(say!("client: asked for the sum of 1 2 3, got {}", answer.trim_end())?)
 }
