@@ -28,6 +28,7 @@
 
 mod children;
 mod framed;
+mod handoff;
 mod links;
 mod measure;
 mod payload;
@@ -41,6 +42,8 @@ use std::ffi::OsString;
 use std::fs;
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
+
+use crate::report::ipc::Table;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -88,6 +91,9 @@ const PYTHON_MARKDOWN_FILE: &str = "python-and-rust.md";
 /// The `--only` name of the child-processes part, and its report.
 const CHILDREN_PART: &str = "children";
 const CHILDREN_MARKDOWN_FILE: &str = "child-processes.md";
+/// The `--only` name of the large-payload part, and its report.
+const HANDOFF_PART: &str = "handoff";
+const HANDOFF_MARKDOWN_FILE: &str = "handoff.md";
 
 /// The hand-off comparison's message sizes.
 const HANDOFF_SIZES: [usize; 2] = [64, 4096];
@@ -102,6 +108,8 @@ struct Options {
     python: bool,
     /// The child-processes part.
     children: bool,
+    /// The large-payload part.
+    handoff: bool,
     out: PathBuf,
 }
 
@@ -159,6 +167,7 @@ fn parse(args: impl Iterator<Item = OsString>) -> std::result::Result<Option<Opt
         workers: true,
         python: true,
         children: true,
+        handoff: true,
         out: default_out(),
     };
     let mut parser = lexopt::Parser::from_args(args);
@@ -174,7 +183,8 @@ fn parse(args: impl Iterator<Item = OsString>) -> std::result::Result<Option<Opt
                 options.workers = names.split(',').any(|name| name == WORKERS_PART);
                 options.python = names.split(',').any(|name| name == PYTHON_PART);
                 options.children = names.split(',').any(|name| name == CHILDREN_PART);
-                let parts = [WORKERS_PART, PYTHON_PART, CHILDREN_PART];
+                options.handoff = names.split(',').any(|name| name == HANDOFF_PART);
+                let parts = [WORKERS_PART, PYTHON_PART, CHILDREN_PART, HANDOFF_PART];
                 options.mechanisms = names
                     .split(',')
                     .filter(|name| !parts.contains(name))
@@ -183,7 +193,7 @@ fn parse(args: impl Iterator<Item = OsString>) -> std::result::Result<Option<Opt
                             let known: Vec<&str> = Mechanism::ALL.iter().map(|m| m.id()).collect();
                             format!(
                                 "`--only`: nothing is called {name:?} (the names are: {}, \
-                                 {WORKERS_PART}, {PYTHON_PART}, {CHILDREN_PART})",
+                                 {WORKERS_PART}, {PYTHON_PART}, {CHILDREN_PART}, {HANDOFF_PART})",
                                 known.join(", ")
                             )
                         })
@@ -260,8 +270,8 @@ fn run(options: &Options) -> Result<()> {
     let workers_steps = if options.workers { 4 } else { 0 };
     let python_rounds = if options.quick { 1 } else { 3 };
     let python_steps = if options.python { python_rounds * framed::PAIRS.len() } else { 0 };
-    let children_steps = usize::from(options.children);
-    let mut progress = Progress::new(ipc_steps + workers_steps + python_steps + children_steps);
+    let other_steps = usize::from(options.children) + usize::from(options.handoff);
+    let mut progress = Progress::new(ipc_steps + workers_steps + python_steps + other_steps);
     let ipc =
         if cells.is_empty() { None } else { Some(run_ipc(&bench, options, cells, &mut progress)?) };
     let workers =
@@ -274,6 +284,12 @@ fn run(options: &Options) -> Result<()> {
     let children = if options.children {
         progress.show("children: spawn against fork + exec; feeding cat");
         Some(children::measure(&effort)?)
+    } else {
+        None
+    };
+    let handoff = if options.handoff {
+        progress.show("handoff: 4 KiB, 1 MiB and 64 MiB to another process, three ways");
+        Some(handoff::measure(options.quick)?)
     } else {
         None
     };
@@ -322,24 +338,58 @@ fn run(options: &Options) -> Result<()> {
         Some(Err(why)) => to_stdout(writeln!(io::stdout(), "\nPython and Rust: skipped: {why}"))?,
         None => {}
     }
+    if let Some(handoff) = handoff {
+        let part = format!("{HANDOFF_PART}`, alternated, one run");
+        write_part(
+            &options.out,
+            HANDOFF_MARKDOWN_FILE,
+            "A large payload to another process",
+            &part,
+            &handoff.table(),
+            &machine,
+            options.quick,
+        )?;
+    }
     if let Some(children) = children {
         let table = children.table();
-        to_stdout(write!(io::stdout(), "\nChild processes, on {machine}\n\n{}", table.text()))?;
-        let md = format!(
-            "# Child processes\n\nMachine: {machine}. Mode: {}. Produced by `cargo xtask bench \
-             --only {CHILDREN_PART}`.\n\n{}",
-            if options.quick { "quick (rough figures)" } else { "full" },
-            table.markdown()
-        );
-        fs::create_dir_all(&options.out)
-            .map_err(|e| format!("cannot create {}: {e}", options.out.display()))?;
-        let held = SignalsHeld::new()?;
-        let markdown = options.out.join(CHILDREN_MARKDOWN_FILE);
-        fs::write(markdown.with_extension("partial"), md)?;
-        fs::rename(markdown.with_extension("partial"), &markdown)?;
-        drop(held);
-        to_stdout(writeln!(io::stdout(), "wrote {}", markdown.display()))?;
+        let md_title = "Child processes";
+        write_part(
+            &options.out,
+            CHILDREN_MARKDOWN_FILE,
+            md_title,
+            CHILDREN_PART,
+            &table,
+            &machine,
+            options.quick,
+        )?;
     }
+    Ok(())
+}
+
+/// Prints a part's one table and writes it as `file` in `out`, whole or not at all.
+fn write_part(
+    out: &Path,
+    file: &str,
+    title: &str,
+    produced_by: &str,
+    table: &Table,
+    machine: &str,
+    quick: bool,
+) -> Result<()> {
+    to_stdout(write!(io::stdout(), "\n{title}, on {machine}\n\n{}", table.text()))?;
+    let md = format!(
+        "# {title}\n\nMachine: {machine}. Mode: {}. Produced by `cargo xtask bench --only \
+         {produced_by}`.\n\n{}",
+        if quick { "quick (rough figures)" } else { "full" },
+        table.markdown()
+    );
+    fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    let held = SignalsHeld::new()?;
+    let markdown = out.join(file);
+    fs::write(markdown.with_extension("partial"), md)?;
+    fs::rename(markdown.with_extension("partial"), &markdown)?;
+    drop(held);
+    to_stdout(writeln!(io::stdout(), "wrote {}", markdown.display()))?;
     Ok(())
 }
 

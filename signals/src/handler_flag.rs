@@ -17,7 +17,7 @@
 //! Python: `signal.signal(signal.SIGINT, handler)`. Man pages: sigaction(2), signal-safety(7).
 //! Run: `cargo run -p signals -- handler_flag`
 //! Copy: handler_flag.rs errors.rs
-//! Needs: anyhow@1, libc@0.2, nix@0.31 (features process, signal)
+//! Needs: anyhow@1, libc@0.2, nix@0.31 (features process, signal), rustix@1 (features process)
 
 use std::io::Read;
 use std::process::{Command, ExitCode, Stdio};
@@ -25,14 +25,16 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result, bail};
 use nix::errno::Errno;
-use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, kill, sigaction};
+use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, sigaction};
 use nix::sys::wait::{WaitStatus, waitpid};
-use nix::unistd::{Pid, getppid};
+use nix::unistd::getppid;
+use rustix::process::{Pid, PidfdFlags, pidfd_open, pidfd_send_signal};
 
 mod errors;
 use errors::say;
 
-/// Set in the child's environment: it sends SIGINT to its parent, then reads stdin to the end.
+/// Set in the child's environment, to its parent's PID: it sends SIGINT to that parent, then
+/// reads stdin to the end.
 const CHILD: &str = "HANDLER_FLAG_CHILD";
 
 /// Set by the handler; read by the main loop.
@@ -51,8 +53,8 @@ fn install_handler() -> Result<()> {
 }
 
 pub fn main() -> ExitCode {
-    if std::env::var_os(CHILD).is_some() {
-        let sent = kill(getppid(), Signal::SIGINT).context("kill SIGINT");
+    if let Ok(parent) = std::env::var(CHILD) {
+        let sent = interrupt(&parent);
         let read = std::io::stdin().read_to_end(&mut Vec::new()).context("reading stdin");
         return errors::exit(sent.and(read.map(drop)));
     }
@@ -67,9 +69,10 @@ fn run() -> Result<()> {
     say!("main: a SIGINT handler that only sets a flag; the child will send SIGINT")?;
     let exe = std::env::current_exe().context("finding this program")?;
     let mut command = Command::new(&exe);
-    command.args(std::env::args_os().skip(1)).env(CHILD, "1").stdin(Stdio::piped());
+    command.args(std::env::args_os().skip(1)).env(CHILD, std::process::id().to_string());
+    command.stdin(Stdio::piped());
     let mut child = command.spawn().context("starting the child")?;
-    let pid = Pid::from_raw(child.id() as i32);
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
     let ended = loop {
         if STOP.load(Ordering::SeqCst) {
             break None;
@@ -94,6 +97,18 @@ fn run() -> Result<()> {
         Some(status) => bail!("the child ended before any SIGINT: {}", describe(status)),
     }
     Ok(say!("main: exiting with 130 (128 + SIGINT)")?)
+}
+
+/// The child's SIGINT, to its parent only. Once the parent is gone, `getppid` names its reaper
+/// instead, which must not get it: a pidfd, checked to be the parent's, names that parent and no
+/// other, and a signal through it to a parent that has ended fails (ESRCH) instead.
+fn interrupt(parent: &str) -> Result<()> {
+    let pidfd = Pid::from_raw(getppid().as_raw()).context("a parent's PID")?;
+    let pidfd = pidfd_open(pidfd, PidfdFlags::empty()).context("pidfd_open on the parent")?;
+    if getppid().to_string() != parent {
+        return Ok(()); // the parent ended already: nobody to interrupt
+    }
+    pidfd_send_signal(&pidfd, rustix::process::Signal::INT).context("pidfd_send_signal SIGINT")
 }
 
 fn describe(status: WaitStatus) -> String {

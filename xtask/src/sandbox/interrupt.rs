@@ -128,6 +128,23 @@ impl Registry {
                     && !self.is_helper(p.pid)))
     }
 
+    /// Whether a process of a run sent a signal to verify. An example's child that signals its
+    /// parent (`kill(getppid(), SIGINT)`) reaches verify once its parent is gone, since verify
+    /// is the reaper of the runs' orphans: that is not a user's Ctrl-C, and is ignored.
+    fn sent_by_a_run(&self, sender: i32) -> bool {
+        let me = std::process::id() as i32;
+        if sender <= 0 || sender == me {
+            return false;
+        }
+        let found = procs::scan(|p| p.pid == sender).unwrap_or_default();
+        found.iter().any(|p| {
+            self.runs.contains_key(&p.pgrp)
+                || (p.ppid == me
+                    && !self.is_helper(p.pid)
+                    && !self.forwarded.iter().any(|f| f.0.as_raw() == p.pid))
+        })
+    }
+
     pub fn add_helper(&mut self, pid: Pid) {
         self.helpers.push(pid.as_raw());
     }
@@ -219,12 +236,28 @@ pub fn install() -> std::io::Result<()> {
     set.thread_block().map_err(std::io::Error::from)?;
     thread::Builder::new().name("xtask-signals".into()).spawn(move || {
         loop {
-            if let Ok(signal) = set.wait() {
+            if let Some((signal, sender)) = wait_for_signal(&set)
+                && !registry().sent_by_a_run(sender)
+            {
                 stop(signal);
             }
         }
     })?;
     Ok(())
+}
+
+/// The next of `set`'s signals, and the PID of the process that sent it (0 from the kernel or a
+/// terminal).
+fn wait_for_signal(set: &SigSet) -> Option<(Signal, i32)> {
+    let mut info = std::mem::MaybeUninit::<libc::siginfo_t>::uninit();
+    // Safety: sigwaitinfo fills `info` when it returns a signal number; `set` is a valid set.
+    let number = unsafe { libc::sigwaitinfo(set.as_ref(), info.as_mut_ptr()) };
+    if number < 0 {
+        return None; // EINTR: wait again
+    }
+    // Safety: sigwaitinfo returned a signal, so it wrote `info`.
+    let sender = unsafe { info.assume_init().si_pid() };
+    Some((Signal::try_from(number).ok()?, sender))
 }
 
 /// Kills every run, passes the signal on to the processes that clean up for themselves,
