@@ -106,10 +106,11 @@ fn ended_within(pidfd: &OwnedFd, limit: Duration) -> bool {
 /// A worker: worker 2 ignores SIGINT. Both say they are ready, then block until a signal ends
 /// them, or until stdin, the parent's pipe, closes: no worker outlives the parent.
 fn worker(number: &str) -> Result<()> {
-    if number == "2" {
-        // Safety: SIG_IGN installs no handler, so nothing of ours runs inside a signal.
-        unsafe { signal(SIGINT, SigHandler::SigIgn) }.context("ignoring SIGINT")?;
-    }
+    // Worker 2 ignores SIGINT; worker 1 takes the default (dying), even if it inherited SIGINT
+    // ignored, as everything started from a background job (`cmd &`) does.
+    let action = if number == "2" { SigHandler::SigIgn } else { SigHandler::SigDfl };
+    // Safety: neither installs a handler, so nothing of ours runs inside a signal.
+    unsafe { signal(SIGINT, action) }.context("setting SIGINT's action")?;
     say!("ready")?;
     std::io::stdin().read_to_end(&mut Vec::new()).context("reading stdin")?;
     Ok(())

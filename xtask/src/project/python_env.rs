@@ -37,9 +37,10 @@ pub fn ensure(root: &Path, target: &Path) -> Result<Option<PathBuf>> {
         )?;
         return Ok(None);
     }
-    say!("python: making {VENV} and installing {REQUIREMENTS} (once)")?;
+    let shown = crate::project::workspace::shown(&venv);
+    say!("python: making {shown} and installing {REQUIREMENTS} (once)")?;
     if venv.exists() {
-        fs::remove_dir_all(&venv).with_context(|| format!("cannot remove the old {VENV}"))?;
+        fs::remove_dir_all(&venv).with_context(|| format!("cannot remove the old {shown}"))?;
     }
     run(
         Command::new("python3").args(["-m", "venv"]).arg(&venv),
@@ -52,7 +53,7 @@ pub fn ensure(root: &Path, target: &Path) -> Result<Option<PathBuf>> {
         "pip could not install the requirements (it needs to reach PyPI once)",
     )?;
     fs::write(venv.join(MADE_FROM), requirements)
-        .with_context(|| format!("cannot write {VENV}/{MADE_FROM}"))?;
+        .with_context(|| format!("cannot write {shown}/{MADE_FROM}"))?;
     Ok(Some(bin))
 }
 

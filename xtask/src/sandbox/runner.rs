@@ -351,7 +351,9 @@ fn watch(
     // How the main process had ended when the timeout struck, if it had.
     let mut main_at_timeout = None;
     let mut leftovers = Vec::new();
-    let (mut poke, mut poked) = (spec.poke, false);
+    // A poke's delay counts from here, when the launcher has been let go to start the program,
+    // not from the start of the run, which includes the sandbox's own setup.
+    let (mut poke, mut poked, poke_start) = (spec.poke, false, Instant::now());
     while exit.is_none() || out.is_none() || err.is_none() {
         let now = Instant::now();
         let mut wait = if timed_out {
@@ -360,14 +362,14 @@ fn watch(
             deadline.saturating_duration_since(now)
         };
         if let Some((what, after)) = poke {
-            if now >= start + after {
+            if now >= poke_start + after {
                 if exit.is_none() {
                     poked = send(what, spec, leader, ipc_ns)?;
                 }
                 poke = None;
                 continue;
             }
-            wait = wait.min(start + after - now);
+            wait = wait.min(poke_start + after - now);
         }
         match rx.recv_timeout(wait) {
             Ok(Event::Exit(status)) => exit = Some(status?),
