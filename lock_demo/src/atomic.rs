@@ -1,6 +1,6 @@
 //! Threads adding to one counter through an atomic, with no lock at all: the total is exact.
 //! An atomic suits one number or flag changed in one step; a `Mutex` suits anything updated
-//! in several steps. Python has no atomics: `threading.Lock` around `counter += 1`.
+//! in several steps. Python: no atomics; `threading.Lock` around `counter += 1`.
 //!
 //! Run: `cargo run -p lock_demo -- atomic`
 //! Copy: atomic.rs errors.rs

@@ -1,6 +1,6 @@
 //! Scoped threads borrow local data, even disjoint `&mut` parts of it, with no `Arc`: the
-//! scope joins every thread before it returns. Python's threads share everything and prove
-//! nothing; this is the borrow checker doing that proof.
+//! scope joins every thread before it returns. Python: threads share everything and prove
+//! nothing (`threading.Thread(target=f, args=(chunk,))`); here the borrow checker proves it.
 //!
 //! Run: `cargo run -p thread_basic -- scoped_threads`
 //! Copy: scoped_threads.rs errors.rs

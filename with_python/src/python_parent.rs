@@ -1,6 +1,6 @@
 //! A Python parent with a Rust worker, where a migration starts: Python gives the worker one
-//! end of `multiprocessing.Pipe()` as stdin and stdout, `Connection` frames in and out. Here this
-//! program also starts the Python parent and reads its report on the parent's stdin, a socket.
+//! end of `multiprocessing.Pipe()` as stdin and stdout, `Connection` frames in and out; this
+//! program starts the parent too. Python: `subprocess.Popen(argv, stdin=end, stdout=end)`.
 //! Run: `cargo run -p with_python -- python_parent`
 //! Copy: python_parent.rs python.rs errors.rs python_parent.py
 //! Needs: anyhow@1, nix@0.31 (features signal)

@@ -1,7 +1,7 @@
 //! Shared memory created by Python and used by Rust: a Python child creates a block with
 //! `multiprocessing.shared_memory.SharedMemory(create=True, size=4096)` and sends its name;
 //! Rust opens it with `shm_open` (no `O_CREAT`), maps what `fstat` says, reads Python's message
-//! and writes an answer. Python, the creator, unlinks it once Rust has attached.
+//! and writes an answer; Python, the creator, unlinks it. Python: `SharedMemory(create=True)`.
 //! Run: `cargo run -p with_python -- shm_from_python`
 //! Copy: shm_from_python.rs python.rs errors.rs shm_create.py
 //! Needs: anyhow@1, memmap2@0.9, nix@0.31 (features fs, mman, signal)

@@ -308,8 +308,9 @@ fn recipe_page(example: &Example, root: &Path) -> Result<String> {
 
     let readme_path = root.join(&example.package).join("README.md");
     let rows = python_rows(&readme_path, recipe)?;
+    page.push_str(&format!("{PYTHON_HEADING}\n\n{}\n\n", header.python));
     if !rows.is_empty() {
-        page.push_str("## The Python it replaces\n\n");
+        page.push_str("Call by call:\n\n");
         page.push_str(&rows);
         page.push('\n');
     }
@@ -370,6 +371,8 @@ fn recipe_page(example: &Example, root: &Path) -> Result<String> {
 struct Header {
     what: String,
     man: String,
+    /// What follows `Python:` in the header, up to `Man pages:`, `Run:` or the end.
+    python: String,
 }
 
 impl Header {
@@ -392,7 +395,12 @@ impl Header {
                 what.push(text);
             }
         }
-        Header { what: what.join("\n").trim().to_string(), man }
+        let what = what.join("\n").trim().to_string();
+        let after = what.split_once("Python:").map_or("", |(_, after)| after);
+        let end = ["Man pages:", "Run:", "\n\n"].iter().filter_map(|stop| after.find(stop)).min();
+        let python = after[..end.unwrap_or(after.len())].split_whitespace().collect::<Vec<_>>();
+        let python = python.join(" ");
+        Header { what, man, python }
     }
 }
 
@@ -429,19 +437,68 @@ fn python_rows(readme: &Path, recipe: &Recipe) -> Result<String> {
     Ok(out)
 }
 
-/// The placeholders and blocks of a golden file, in words.
-fn explain_placeholders(golden: &str) -> String {
+/// Every recipe page has this section, from the recipe header's `Python:` line.
+pub const PYTHON_HEADING: &str = "## The Python it replaces";
+
+/// What a golden file's placeholder stands for, by its name; `None` for a name nobody has
+/// explained yet (the book check then fails, naming it).
+pub fn placeholder_meaning(name: &str) -> Option<String> {
+    let process = |who: &str| Some(format!("the process ID of {who}, different every run"));
+    match name {
+        "PID" => Some("a process ID, different every run".to_string()),
+        "PARENT" => process("the parent"),
+        "CHILD" | "CHILD2" => process("a child (two names: two children)"),
+        "SPAWNED" | "WORKER" => process("the worker started with `Command`"),
+        "PROCESS" => process("the instance that holds the lock"),
+        "SLEEPER" | "QUITTER" => process(&format!("the {}", name.to_lowercase())),
+        "NAME" => Some("the name Python's `SharedMemory` chose: `psm_` and 8 hex digits".into()),
+        "BYTES" => Some("the size of the pickle, which depends on Python's version".into()),
+        "PROTOCOL" => Some("the pickle protocol of the Python that ran (4 on 3.8 to 3.13)".into()),
+        _ => name
+            .strip_prefix('W')
+            .filter(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+            .and_then(|n| process(&format!("worker {n}"))),
+    }
+}
+
+/// What a reader would miss on the recipe pages: a recipe whose header has no `Python:`
+/// line, or a placeholder in its golden files that [`placeholder_meaning`] cannot explain.
+pub fn missing_explanations(workspace: &Workspace) -> Result<Vec<String>> {
+    let mut problems = Vec::new();
+    for example in &workspace.examples {
+        let path = &example.recipe.path;
+        let source =
+            fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        if Header::read(&source).python.is_empty() {
+            problems
+                .push(format!("{}: the header has no `Python:` line for the book", example.name));
+        }
+        for golden in [example.golden_stdout(), example.golden_stderr()] {
+            let Ok(text) = fs::read_to_string(&golden) else { continue };
+            for name in placeholder_names(&text) {
+                if placeholder_meaning(&name).is_none() {
+                    problems.push(format!(
+                        "{}: placeholder [{name}] has no explanation for the book (add it to \
+                         `placeholder_meaning` in xtask/src/book/site.rs)",
+                        golden.display()
+                    ));
+                }
+            }
+        }
+    }
+    Ok(problems)
+}
+
+/// The placeholder names in a golden file.
+pub fn placeholder_names(golden: &str) -> BTreeSet<String> {
     let mut names = BTreeSet::new();
-    let mut any = false;
     for line in golden.lines() {
         let mut rest = line;
         while let Some(open) = rest.find('[') {
             let after = &rest[open + 1..];
             let Some(close) = after.find(']') else { break };
             let inner = &after[..close];
-            if inner == ".." {
-                any = true;
-            } else if inner.starts_with(|c: char| c.is_ascii_uppercase())
+            if inner.starts_with(|c: char| c.is_ascii_uppercase())
                 && inner.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
             {
                 names.insert(inner.to_string());
@@ -449,12 +506,19 @@ fn explain_placeholders(golden: &str) -> String {
             rest = &after[close + 1..];
         }
     }
+    names
+}
+
+/// The placeholders and blocks of a golden file, in words.
+fn explain_placeholders(golden: &str) -> String {
+    let names = placeholder_names(golden);
+    let any = golden.contains("[..]");
     let mut notes = Vec::new();
     for name in &names {
+        let meaning = placeholder_meaning(name).unwrap_or_else(|| "not explained".to_string());
         notes.push(format!(
-            "`[{name}]` is text that changes from run to run (a PID, a name made from one, a \
-             time): one or more characters without a space, the same everywhere `[{name}]` \
-             appears."
+            "`[{name}]` is {meaning}: one or more characters without a space, the same \
+             everywhere `[{name}]` appears."
         ));
     }
     if any {
@@ -639,4 +703,22 @@ pub fn unresolved_includes(src: &Path) -> Result<Vec<String>> {
     }
     problems.sort();
     Ok(problems)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_python_line_of_a_header_and_the_placeholders_are_explained() {
+        let source = "//! What it does. Python: `os.fork()`, `os.waitpid`.\n//! Man pages: fork(2).\n\
+                      //! Run: `cargo run`\n";
+        assert_eq!(Header::read(source).python, "`os.fork()`, `os.waitpid`.");
+        assert!(Header::read("//! No Python here.\n").python.is_empty());
+        assert!(placeholder_meaning("W3").unwrap().contains("worker 3"));
+        assert!(placeholder_meaning("PID").is_some());
+        assert!(placeholder_meaning("WHATEVER").is_none());
+        let names = placeholder_names("a [PID] b [..] [W0]\n[unordered]\n");
+        assert_eq!(names.into_iter().collect::<Vec<_>>(), ["PID", "W0"]);
+    }
 }

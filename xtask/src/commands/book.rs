@@ -31,6 +31,7 @@ pub fn book(browser: bool) -> Result<bool> {
         sources.recipe_pages.len()
     )?;
     let mut problems = site::unresolved_includes(&sources.src)?;
+    problems.extend(site::missing_explanations(&workspace)?);
 
     let mdbook = mdbook::ensure(&target)?;
     let started = Instant::now();
