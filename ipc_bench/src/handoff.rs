@@ -8,8 +8,9 @@
 //! - sealed memfd: the bytes written into a new memfd, sealed, and its descriptor sent with
 //!   SCM_RIGHTS; the child maps it (`ipc_socket/src/pass_descriptors.rs` is the recipe).
 //!
-//! Every way copies the payload at least once, so none can beat memcpy: a run where one seems to
-//! measured something else, and is refused once measured again.
+//! Every way copies the payload at least once, so none can beat memcpy by more than memcpy's
+//! own spread: a run where one seems to measured something else, and is refused once measured
+//! again.
 
 use std::fs::File;
 use std::io::{self, IoSlice, IoSliceMut, Read, Write};
@@ -79,7 +80,10 @@ pub fn measure(quick: bool) -> crate::Result<Handoff> {
                 }
             }
             let [limit, socket, shm, memfd] = samples.map(|mut s| Latency::from_samples(&mut s));
-            let beaten = [socket, shm, memfd].iter().any(|l| l.median_ns < limit.median_ns);
+            // Writing into shared memory is memcpy and a note: at 64 MiB, within memcpy's own
+            // spread of it. Beating memcpy by more than that spread is measuring something else.
+            let floor = limit.median_ns - (limit.p99_ns - limit.median_ns);
+            let beaten = [socket, shm, memfd].iter().any(|l| l.median_ns < floor);
             if !beaten || attempt == 2 {
                 if beaten {
                     return Err(
