@@ -65,14 +65,21 @@ pub fn generate(workspace: &Workspace, out: &Path) -> Result<Sources> {
 
     let readme = fs::read_to_string(root.join("README.md")).context("cannot read README.md")?;
     let index = section(&readme, INDEX_HEADING).context("README.md has no Python index")?;
-    let landing = format!(
-        "# Linux concurrency and IPC in Rust, proven\n\n{}\n\n{}",
-        first_paragraph(&readme),
-        index
-    );
+    // The README's first paragraph, how to use and copy and test it, then the Python index:
+    // every recipe page sends the reader to "Copy a recipe".
+    let mut landing =
+        format!("# Linux concurrency and IPC in Rust, proven\n\n{}\n\n", first_paragraph(&readme));
+    for heading in ["## Use", "## Copy a recipe", "## Test"] {
+        let part =
+            section(&readme, heading).with_context(|| format!("README.md has no {heading}"))?;
+        landing.push_str(part.trim_end());
+        landing.push_str("\n\n");
+    }
+    landing.push_str(index);
     mirror.write_page(Path::new("index.md"), &landing)?;
 
-    let mut summary = String::from("# Summary\n\n[From Python: where is it?](index.md)\n\n");
+    let mut summary =
+        String::from("# Summary\n\n[Start here: use, copy, test; from Python](index.md)\n\n");
     for (title, path) in FRONT {
         mirror.page(Path::new(path))?;
         summary.push_str(&format!("- [{title}]({path})\n"));
@@ -95,7 +102,11 @@ pub fn generate(workspace: &Workspace, out: &Path) -> Result<Sources> {
     mirror.drain()?;
     summary.push_str("\n# Reference\n\n");
     for page in &mirror.extra_pages {
-        summary.push_str(&format!("- [{}]({})\n", page.display(), page.display()));
+        // Its own title, where it has one: a reader looks for "IPC benchmark", not a path.
+        let text = fs::read_to_string(src.join(page)).unwrap_or_default();
+        let title = text.lines().find_map(|l| l.strip_prefix("# ")).map(str::to_string);
+        let title = title.unwrap_or_else(|| page.display().to_string());
+        summary.push_str(&format!("- [{title} ({})]({})\n", page.display(), page.display()));
     }
     fs::write(src.join("SUMMARY.md"), summary).context("cannot write SUMMARY.md")?;
     fs::write(out.join("book.toml"), BOOK_TOML).context("cannot write book.toml")?;
