@@ -322,17 +322,8 @@ fn run(options: &Options) -> Result<()> {
             let text =
                 format!("\nPython and Rust over a socketpair, on {machine}\n\n{}", python.text());
             to_stdout(write!(io::stdout(), "{text}"))?;
-            fs::create_dir_all(&options.out)
-                .map_err(|e| format!("cannot create {}: {e}", options.out.display()))?;
-            let held = SignalsHeld::new()?;
-            let markdown = options.out.join(PYTHON_MARKDOWN_FILE);
-            fs::write(
-                markdown.with_extension("partial"),
-                python.markdown(&machine, options.quick),
-            )?;
-            fs::rename(markdown.with_extension("partial"), &markdown)?;
-            drop(held);
-            to_stdout(writeln!(io::stdout(), "wrote {}", markdown.display()))?;
+            let markdown = python.markdown(&machine, options.quick);
+            write_markdown(&options.out, PYTHON_MARKDOWN_FILE, &markdown)?;
         }
         // No python3 is not a failed bench: the part says why it is missing.
         Some(Err(why)) => to_stdout(writeln!(io::stdout(), "\nPython and Rust: skipped: {why}"))?,
@@ -383,10 +374,16 @@ fn write_part(
         if quick { "quick (rough figures)" } else { "full" },
         table.markdown()
     );
+    write_markdown(out, file, &md)
+}
+
+/// Writes `text` as `file` in `out`, under a temporary name renamed with Ctrl-C held off, so
+/// that an interrupted run leaves the old file or the new one, never half of one.
+fn write_markdown(out: &Path, file: &str, text: &str) -> Result<()> {
     fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
     let held = SignalsHeld::new()?;
     let markdown = out.join(file);
-    fs::write(markdown.with_extension("partial"), md)?;
+    fs::write(markdown.with_extension("partial"), text)?;
     fs::rename(markdown.with_extension("partial"), &markdown)?;
     drop(held);
     to_stdout(writeln!(io::stdout(), "wrote {}", markdown.display()))?;
