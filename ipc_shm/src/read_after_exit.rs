@@ -23,13 +23,7 @@ pub fn main() -> std::process::ExitCode {
 }
 
 fn run() -> Result<()> {
-    let size = std::num::NonZeroUsize::new(3 * SLOT).expect("three slots");
-    let rw = ProtFlags::PROT_READ | ProtFlags::PROT_WRITE;
-    // Safety: a new mapping overlaps no Rust object; it is never unmapped.
-    let start = unsafe { mmap_anonymous(None, size, rw, MapFlags::MAP_SHARED) }.context("mmap")?;
-    // Safety: the mapping is `size` bytes, zeroed, never unmapped, and reached only through
-    // `map`, in one process at a time (see below).
-    let map = unsafe { std::slice::from_raw_parts_mut(start.as_ptr().cast::<u8>(), size.get()) };
+    let map = map_shared(3 * SLOT)?;
     say!("parent: mapped {} bytes, shared and anonymous: no name to remove", map.len())?;
     // The closure borrows the mapping, `&mut`, and that is sound across processes here only
     // because the parent touches none of its bytes until the child has exited.
@@ -53,4 +47,17 @@ fn run() -> Result<()> {
         say!("parent: slot {i}: {text:?}")?;
     }
     Ok(())
+}
+
+/// Maps `size` zeroed bytes that every child forked from now on shares. The mapping is
+/// anonymous and shared, as Python's `mmap.mmap(-1, size)`: no name, nothing to clean up.
+fn map_shared(size: usize) -> Result<&'static mut [u8]> {
+    let length = std::num::NonZeroUsize::new(size).context("mapping 0 bytes")?;
+    let rw = ProtFlags::PROT_READ | ProtFlags::PROT_WRITE;
+    // Safety: a new mapping overlaps no Rust object, and it is never unmapped.
+    let start =
+        unsafe { mmap_anonymous(None, length, rw, MapFlags::MAP_SHARED) }.context("mmap")?;
+    // Safety: the mapping is `size` bytes, zeroed and never unmapped, and this is the one
+    // slice over it; `run` lets one process at a time use it.
+    Ok(unsafe { std::slice::from_raw_parts_mut(start.as_ptr().cast::<u8>(), size) })
 }

@@ -7,6 +7,7 @@
 //! Copy: seen_from_outside.rs fork.rs errors.rs
 //! Needs: anyhow@1, libc@0.2, memmap2@0.9, nix@0.31 (features fs, mman, process, signal)
 
+use std::os::fd::OwnedFd;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -37,9 +38,7 @@ fn run() -> Result<()> {
     posix_fallocate(&fd, 0, 4096).with_context(|| {
         format!("posix_fallocate {name}, 4096 bytes (ENOSPC: /dev/shm is full)")
     })?;
-    // Safety: a mapped file turns into SIGBUS if it shrinks. Nobody shrinks it: it was made
-    // here (O_EXCL), its name is gone, and only this process and its child hold it.
-    let mut map = unsafe { MmapMut::map_mut(&std::fs::File::from(fd)) }.context("mmap")?;
+    let map = map(fd)?;
     say!("size: the mapping is {} bytes", map.len())?;
     let path = Path::new("/dev/shm").join(name.trim_start_matches('/'));
     let state = ["is gone (unlinked right after shm_open)", "still exists"][path.exists() as usize];
@@ -52,9 +51,7 @@ fn run() -> Result<()> {
         line.context("no mapping in /proc/self/maps")?.split_whitespace().collect();
     let (perms, file) = (fields[1], fields[5..].join(" ")); // address perms offset dev inode path
     say!("maps: permissions {perms} (s = shared), file {file}")?;
-    // Safety: as in atomic_counter.rs: aligned, 4096 bytes, alive until the end of `run`,
-    // and reached by both processes through `cell` alone.
-    let cell = unsafe { AtomicU64::from_ptr(map.as_mut_ptr().cast()) };
+    let cell = counter(&map);
     let child = fork::fork(|| {
         cell.store(42, Ordering::Relaxed);
         Ok(())
@@ -62,4 +59,19 @@ fn run() -> Result<()> {
     fork::wait(child)?;
     let seen = cell.load(Ordering::Relaxed);
     Ok(say!("shared: the child stored 42 after the unlink; the parent reads {seen}")?)
+}
+
+/// Maps the whole object, shared: what one process writes, every mapping sees.
+fn map(object: OwnedFd) -> Result<MmapMut> {
+    // Safety: a mapped file turns into SIGBUS if it shrinks. Nobody shrinks this one: it was
+    // made here (O_EXCL), its name is gone, and only this process and its child hold it.
+    unsafe { MmapMut::map_mut(&std::fs::File::from(object)) }.context("mmap")
+}
+
+/// The counter at the start of the mapping.
+fn counter(map: &MmapMut) -> &AtomicU64 {
+    // Safety: the mapping starts on a page boundary and is 4096 bytes long, so the pointer is
+    // aligned for a u64; the reference lives no longer than the mapping; and every process
+    // reaches these bytes through an atomic alone (zero bytes are a valid AtomicU64).
+    unsafe { AtomicU64::from_ptr(map.as_ptr().cast_mut().cast()) }
 }

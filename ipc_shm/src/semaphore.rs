@@ -1,6 +1,7 @@
-//! A process-shared semaphore: the parent sleeps until the child's result is ready, without
-//! polling, and both keep running; a second one acknowledges. The memory is an anonymous
-//! shared mapping, the simplest for a parent and its forked children: no name to clean up.
+//! A process-shared semaphore. The parent maps shared memory that holds two semaphores and a
+//! number, then forks. The child writes the number and posts `ready`; the parent, asleep on
+//! `ready` without polling, wakes, reads it and posts `ack`; the child, still running, sees
+//! `ack` and exits. Every wait ends after 10 s, so a partner that died cannot hang the other.
 //! Python: `multiprocessing.Semaphore` with `multiprocessing.Value`.
 //!
 //! Run: `cargo run -p ipc_shm -- semaphore`
@@ -8,10 +9,12 @@
 //! Needs: anyhow@1, libc@0.2, nix@0.31 (features mman, process, signal, time)
 //! Man pages: sem_overview(7), sem_init(3), sem_timedwait(3), mmap(2).
 
+use std::cell::UnsafeCell;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
 use anyhow::{Context, Result, bail};
 use nix::errno::Errno;
 use nix::sys::mman::{MapFlags, ProtFlags, mmap_anonymous};
-use nix::sys::signal::{Signal, kill};
 use nix::sys::time::TimeSpec;
 use nix::time::{ClockId, clock_gettime};
 
@@ -19,13 +22,13 @@ mod errors;
 mod fork;
 use errors::say;
 
-/// The shared layout; `repr(C)` fixes its fields' offsets. Only raw pointers reach it: a
-/// `&Handoff` would promise that nobody else writes it while it lives.
+/// What the two processes share. The semaphores sit in `UnsafeCell`s and the number is atomic,
+/// so a shared `&Handoff` is sound while the other process changes them.
 #[repr(C)]
 struct Handoff {
-    ready: libc::sem_t, // posted by the child once `value` is written
-    ack: libc::sem_t,   // posted by the parent once it has read `value`
-    value: u64,
+    ready: UnsafeCell<libc::sem_t>, // posted by the child once `value` is written
+    ack: UnsafeCell<libc::sem_t>,   // posted by the parent once it has read `value`
+    value: AtomicU64,
 }
 
 pub fn main() -> std::process::ExitCode {
@@ -33,52 +36,55 @@ pub fn main() -> std::process::ExitCode {
 }
 
 fn run() -> Result<()> {
-    let size = size_of::<Handoff>().try_into().expect("a Handoff is not 0 bytes");
-    let rw = ProtFlags::PROT_READ | ProtFlags::PROT_WRITE;
-    // Safety: a new mapping overlaps no Rust object. It is never unmapped, so every pointer
-    // into it below stays valid; its pages start zeroed, a valid value for every field.
-    let map = unsafe { mmap_anonymous(None, size, rw, MapFlags::MAP_SHARED) };
-    let h = map.context("mmap")?.as_ptr().cast::<Handoff>();
-    // Safety: `h` points to a live, aligned Handoff; `&raw mut` makes no reference.
-    let (ready, ack, value) =
-        unsafe { (&raw mut (*h).ready, &raw mut (*h).ack, &raw mut (*h).value) };
-    for sem in [ready, ack] {
-        // Safety: no other process can use it yet; pshared = 1: it works wherever it is mapped.
-        Errno::result(unsafe { libc::sem_init(sem, 1, 0) }).context("sem_init")?;
-    }
-    // Safety (each sem_* call below): initialised above, mapped while either process lives.
+    let handoff = map_shared()?;
     let child = fork::fork(|| {
-        let result = 6 * 7;
-        // Safety: the parent reads `value` only after `ready` is posted.
-        unsafe { value.write(result) };
-        // Post before anything that can fail: a child that died first would stall the parent.
-        Errno::result(unsafe { libc::sem_post(ready) }).context("sem_post")?;
-        // No deadline needed here: a parent that dies takes this child with it (fork.rs).
-        while Errno::result(unsafe { libc::sem_wait(ack) }) == Err(Errno::EINTR) {}
-        say!("child: wrote {result} and posted; the parent acknowledged; now exiting")?;
+        handoff.value.store(6 * 7, Relaxed); // sem_post orders this store before the reader
+        post(&handoff.ready)?; // before anything that can fail, or the parent waits in vain
+        wait(&handoff.ack).context("waiting for the parent's ack")?;
+        say!("child: wrote 42 and posted; the parent acknowledged; now exiting")?;
         Ok(())
     })?;
-    // A plain sem_wait would wait for ever for a child that died first: wait with a deadline.
-    let now = clock_gettime(ClockId::CLOCK_REALTIME).context("clock_gettime")?;
-    let deadline = now + TimeSpec::new(10, 0);
-    while let Err(e) = Errno::result(unsafe { libc::sem_timedwait(ready, deadline.as_ref()) }) {
-        match e {
-            Errno::EINTR => continue,
-            Errno::ETIMEDOUT => {
-                let _ = kill(child.pid, Signal::SIGKILL); // ends it if stuck; a dead one ignores it
-                fork::wait(child)?; // a child that failed says why
-                bail!("the child did not post in 10 s");
-            }
-            e => return Err(e).context("sem_timedwait"),
-        }
-    }
-    // Safety: the child wrote `value` before posting `ready` and never writes it again;
-    // sem_post and sem_timedwait order that write before this read.
-    let result = unsafe { value.read() };
+    wait(&handoff.ready).context("waiting for the child's post")?;
+    let result = handoff.value.load(Relaxed);
     say!("parent: woke up on the semaphore, read {result}; the child is still running")?;
-    Errno::result(unsafe { libc::sem_post(ack) }).context("sem_post")?;
+    post(&handoff.ack)?;
     fork::wait(child)?;
-    // No sem_destroy: it matters only for memory that is used again, and this is not.
     say!("parent: child exited with 0")?;
     Ok(())
+}
+
+/// Maps zeroed memory that every child forked from now on shares, and never unmaps it;
+/// makes both semaphores 0, shared between processes (pshared = 1).
+fn map_shared() -> Result<&'static Handoff> {
+    let size = size_of::<Handoff>().try_into().expect("a Handoff is not 0 bytes");
+    let rw = ProtFlags::PROT_READ | ProtFlags::PROT_WRITE;
+    // Safety: a new mapping overlaps no Rust object; it is page-aligned, its zero bytes are a
+    // valid Handoff, and it lives as long as the process, as `'static` promises.
+    let handoff: &Handoff =
+        unsafe { mmap_anonymous(None, size, rw, MapFlags::MAP_SHARED)?.cast().as_ref() };
+    for sem in [&handoff.ready, &handoff.ack] {
+        // Safety: `sem` is mapped memory that no process uses as a semaphore yet.
+        Errno::result(unsafe { libc::sem_init(sem.get(), 1, 0) }).context("sem_init")?;
+    }
+    Ok(handoff)
+}
+
+/// Adds one to `sem` and wakes one process asleep in `wait` on it.
+fn post(sem: &UnsafeCell<libc::sem_t>) -> Result<()> {
+    // Safety: `init` made `sem` a semaphore, and it stays mapped while this process lives.
+    Errno::result(unsafe { libc::sem_post(sem.get()) }).map(drop).context("sem_post")
+}
+
+/// Sleeps until `sem` is above 0 and takes one; an error if nothing is posted in 10 s.
+fn wait(sem: &UnsafeCell<libc::sem_t>) -> Result<()> {
+    let now = clock_gettime(ClockId::CLOCK_REALTIME).context("clock_gettime")?;
+    let deadline = now + TimeSpec::new(10, 0);
+    loop {
+        // Safety: as in `post`; sem_timedwait reads `deadline` and keeps no pointer to it.
+        match Errno::result(unsafe { libc::sem_timedwait(sem.get(), deadline.as_ref()) }) {
+            Err(Errno::EINTR) => continue, // a signal's handler ran; wait on
+            Err(Errno::ETIMEDOUT) => bail!("sem_timedwait: nothing posted in 10 s"),
+            taken => return taken.map(drop).context("sem_timedwait"),
+        }
+    }
 }

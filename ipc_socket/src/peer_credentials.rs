@@ -6,10 +6,9 @@
 //! given to another. This is what Python's `multiprocessing.connection` does with `authkey`,
 //! without a shared secret: the kernel vouches for the user. std lacks peer credentials
 //! (`UnixStream::peer_cred` is unstable, rust-lang/rust#42839); nix reads them.
-//!
-//! Python: `sock.getsockopt(SOL_SOCKET, SO_PEERCRED, struct.calcsize("3i"))`, `Listener(address,
-//! authkey=...)`. Man pages: unix(7), socket(7). Run: `cargo run -p ipc_socket --
-//! peer_credentials`
+//! Python: `sock.getsockopt(SOL_SOCKET, SO_PEERCRED, struct.calcsize("3i"))`,
+//! `Listener(address, authkey=...)`. Man pages: unix(7), socket(7).
+//! Run: `cargo run -p ipc_socket -- peer_credentials`
 //! Copy: peer_credentials.rs errors.rs
 //! Needs: anyhow@1, nix@0.31 (features socket, user), tempfile@3
 

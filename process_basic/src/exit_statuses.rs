@@ -28,9 +28,8 @@ fn run() -> Result<()> {
     let worker_pid = worker.pid;
     fork::wait(worker)?;
     say!("parent: {worker_pid} exited with 0 (its work returned Ok)")?;
-    // A child that ends at once with status 3: Python's `os._exit(3)`.
-    // Safety: _exit runs nothing of the parent's (see fork.rs), and there is nothing to flush.
-    let quitter = fork::fork(|| unsafe { libc::_exit(3) })?.pid;
+    // A child that ends at once with status 3.
+    let quitter = fork::fork(|| exit_now(3))?.pid;
     match waitpid(quitter, None).with_context(|| format!("waitpid {quitter}"))? {
         WaitStatus::Exited(_, 3) => say!("parent: {quitter} exited with 3")?,
         _ => bail!("{quitter} did not exit with 3"),
@@ -63,4 +62,11 @@ fn run() -> Result<()> {
         Err(e) => return Err(e).context("waitpid with no child left (ECHILD was due)"),
     }
     Ok(())
+}
+
+/// Ends this process at once with `code`, as Python's `os._exit(code)`.
+fn exit_now(code: i32) -> ! {
+    // Safety: _exit takes no pointer and runs nothing that belongs to the parent: no
+    // destructor, no atexit handler, no flush of the stdio buffers a child copied.
+    unsafe { libc::_exit(code) }
 }

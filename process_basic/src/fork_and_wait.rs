@@ -10,7 +10,7 @@
 
 use std::io::{Read as _, Write as _};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, bail, ensure};
 use nix::sys::signal::Signal;
 use nix::sys::wait::{WaitStatus, waitpid};
 use nix::unistd::{ForkResult, fork, getpid, getppid};
@@ -29,17 +29,15 @@ fn run() -> Result<()> {
     // 2. A pipe on which the child reports how its work failed. Its exit status cannot say
     // it: any code the helper chose for "stdout failed" the work could also exit with.
     let (mut report, mut reporter) = std::io::pipe().context("pipe for the child's report")?;
-    // Safety: fork is sound only while the process has one thread, as this one has: the child
-    // gets a copy of the forking thread alone, so a lock another thread held (the allocator's,
-    // stdout's) would stay locked in the child for ever.
-    let child = match unsafe { fork() }.context("fork")? {
+    // 3. Fork, only while this process has one thread (see `fork_one_thread`).
+    let child = match fork_one_thread()? {
         ForkResult::Parent { child } => child,
         ForkResult::Child => {
-            // 3. The child never returns into `run`: that would go on with the parent's
+            // 4. The child never returns into `run`: that would go on with the parent's
             // program, destructors included. So its work runs under `catch_unwind` (a panic
             // must not unwind either) and it ends with `_exit`.
             let outcome = std::panic::catch_unwind(|| -> Result<()> {
-                // 4. Die with the parent, so no child outlives it; a parent that died before
+                // 5. Die with the parent, so no child outlives it; a parent that died before
                 // this call sends no signal, hence the check after it.
                 nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).context("prctl")?;
                 if getppid() != me {
@@ -48,7 +46,7 @@ fn run() -> Result<()> {
                 say!("child: my pid is {}, my parent is {}", getpid(), getppid())?;
                 Ok(())
             });
-            // 5. A failure is the parent's to report, once: the child writes it into the pipe,
+            // 6. A failure is the parent's to report, once: the child writes it into the pipe,
             // one write of under 4 KiB that cannot block or tear, and prints nothing.
             let code = match outcome {
                 Ok(Ok(())) => 0,
@@ -59,13 +57,11 @@ fn run() -> Result<()> {
                 Err(_) => 101, // a panic; the panic hook has printed it
             };
             let _ = std::io::stdout().flush();
-            // Safety: _exit takes no pointer and runs nothing that belongs to the parent: no
-            // destructor, no atexit handler, no flush of the stdio buffers the child copied.
-            unsafe { libc::_exit(code) }
+            exit_now(code)
         }
     };
     drop(reporter); // the child's copy is the only one left: its exit ends the pipe
-    // 6. Reap the child (until then it is a zombie) and check its status before trusting
+    // 7. Reap the child (until then it is a zombie) and check its status before trusting
     // anything it did. Waiting first also orders the output, with no sleep.
     let status = waitpid(child, None).with_context(|| format!("waitpid {child}"))?;
     let mut why = String::new();
@@ -80,4 +76,21 @@ fn run() -> Result<()> {
     say!("parent: my pid is {me}, my child is {child}")?;
     say!("parent: reaped {child}, it exited with 0")?;
     Ok(())
+}
+
+/// Forks. The child gets a copy of the forking thread alone, so a lock that another thread
+/// held (the allocator's, stdout's) would stay locked in the child for ever: refuse to fork
+/// while this process has more than one thread.
+fn fork_one_thread() -> Result<ForkResult> {
+    let threads = std::fs::read_dir("/proc/self/task").context("/proc/self/task")?.count();
+    ensure!(threads == 1, "fork: this process has {threads} threads; fork only while it has one");
+    // Safety: this process has one thread, checked above.
+    unsafe { fork() }.context("fork")
+}
+
+/// Ends this process at once with `code`, as Python's `os._exit(code)`.
+fn exit_now(code: i32) -> ! {
+    // Safety: _exit takes no pointer and runs nothing that belongs to the parent: no
+    // destructor, no atexit handler, no flush of the stdio buffers a child copied.
+    unsafe { libc::_exit(code) }
 }

@@ -17,7 +17,7 @@
 
 use std::io::Read;
 use std::os::unix::process::CommandExt;
-use std::process::{Command, ExitCode, Stdio};
+use std::process::{Child, Command, ExitCode, Stdio};
 use std::sync::mpsc::{Receiver, channel, sync_channel};
 use std::sync::{Arc, Barrier};
 use std::thread;
@@ -59,14 +59,7 @@ fn run() -> Result<Signal> {
         let _ = std::fs::remove_file(&path);
         std::process::exit(128 + second as i32)
     });
-    let exe = std::env::current_exe().context("finding this program")?;
-    let mut command = Command::new(&exe);
-    command.args(std::env::args_os().skip(1)).env(CHILD, "1").stdin(Stdio::piped());
-    // A child inherits the blocked mask, through `Command` too (Rust 1.95 does not reset it),
-    // and SIGTERM could not stop it. Safety: between fork and exec only async-signal-safe
-    // calls are allowed, and pthread_sigmask is one.
-    unsafe { command.pre_exec(move || signals.thread_unblock().map_err(Into::into)) };
-    let mut child = command.spawn().context("starting the child")?;
+    let mut child = start_child(signals)?;
     say!("main: SIGINT, SIGTERM and SIGHUP blocked before any thread; 2 workers, a child")?;
     let both_busy = Arc::new(Barrier::new(2));
     let mut queues = Vec::new();
@@ -90,6 +83,19 @@ fn run() -> Result<Signal> {
     file.close().context("removing the program's file")?;
     say!("main: removed its file; exiting with {} (128 + {signal})", 128 + signal as i32)?;
     Ok(signal)
+}
+
+/// Starts this program again as the child, with no signal blocked. A child inherits the
+/// blocked mask, through `Command` too (Rust 1.95 does not reset it), and SIGTERM could not
+/// stop it.
+fn start_child(signals: SigSet) -> Result<Child> {
+    let exe = std::env::current_exe().context("finding this program")?;
+    let mut command = Command::new(&exe);
+    command.args(std::env::args_os().skip(1)).env(CHILD, "1").stdin(Stdio::piped());
+    // Safety: between fork and exec only async-signal-safe calls are allowed, and
+    // pthread_sigmask is one.
+    unsafe { command.pre_exec(move || signals.thread_unblock().map_err(Into::into)) };
+    command.spawn().context("starting the child")
 }
 
 /// A worker: takes items until its queue is closed. Worker 1 sends the demonstration's SIGTERM

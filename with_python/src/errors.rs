@@ -1,6 +1,7 @@
 //! Print with `say!(...)?`, end `main` with `errors::exit(run())`: a closed stdout (`| head`)
 //! ends quietly, any other error is one line, `NAME: what failed: why`, and status 1.
 
+use std::io::{ErrorKind, Write as _};
 use std::process::ExitCode;
 
 /// `println!` that returns an error where it panics; it locks stdout for the whole line.
@@ -24,21 +25,14 @@ impl std::fmt::Display for StdoutError {
 
 impl std::error::Error for StdoutError {}
 
-/// Whether `error` is a write to a stdout whose reader has gone.
-pub fn stdout_closed(error: &anyhow::Error) -> bool {
-    error
-        .downcast_ref::<StdoutError>()
-        .is_some_and(|e| e.0.kind() == std::io::ErrorKind::BrokenPipe)
-}
-
-/// What `main` returns. One write: lines of processes that fail at once never tear.
+/// What `main` returns. A write to a stdout whose reader has gone (`| head`) ends quietly.
+/// Any other error is one line, written in one write: lines of processes never tear.
 pub fn exit(result: anyhow::Result<()>) -> ExitCode {
-    match result {
-        Err(e) if !stdout_closed(&e) => {
-            let line = format!("{}: {e:#}\n", env!("CARGO_PKG_NAME"));
-            let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
-            ExitCode::FAILURE
-        }
-        _ => ExitCode::SUCCESS,
+    let Err(e) = result else { return ExitCode::SUCCESS };
+    if e.downcast_ref::<StdoutError>().is_some_and(|e| e.0.kind() == ErrorKind::BrokenPipe) {
+        return ExitCode::SUCCESS;
     }
+    let line = format!("{}: {e:#}\n", env!("CARGO_PKG_NAME"));
+    let _ = std::io::stderr().write_all(line.as_bytes());
+    ExitCode::FAILURE
 }

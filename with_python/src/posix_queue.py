@@ -18,9 +18,9 @@ def main() -> None:
         message, priority = queue.receive(timeout=TIMEOUT_S)
         for level, text in MESSAGES:
             queue.send(text.encode(), timeout=TIMEOUT_S, priority=level)
-        said = f"received {message.decode()!r} at priority {priority} and sent"
-        sock.sendall(f"{len(MESSAGES)} {said} {len(MESSAGES)} messages\n".encode())
         queue.close()
+        reply = f"opened {sys.argv[1]}, received {message.decode()!r} at priority {priority}"
+        sock.sendall(f"{reply} and queued {len(MESSAGES)} messages\n".encode())
 
 
 if __name__ == "__main__":

@@ -44,18 +44,23 @@ fn run() -> Result<()> {
     // Python's names have no slash (`psm_...`); shm_open wants one, as Python adds it.
     let fd = shm_open(format!("/{name}").as_str(), OFlag::O_RDWR, Mode::empty())
         .with_context(|| format!("shm_open /{name}"))?;
-    let (file, mut socket) = (File::from(fd), &ours);
-    let mapped = file.metadata().context("fstat")?.len();
-    // Safety: Python writes to the block only before it sends the name and after "answered",
-    // so it does not change while this process reads and writes it.
-    let mut map = unsafe { memmap2::MmapMut::map_mut(&file) }.context("mmap")?;
+    let (mut map, mut socket) = (map(&File::from(fd))?, &ours); // as long as `fstat` says
     socket.write_all(b"attached\n").context("telling python3")?;
     let text = String::from_utf8_lossy(map.get(..length).context("a message past the block")?);
-    say!("rust: attached to /{name}: {mapped} bytes (Python asked for {size}), message {text:?}")?;
+    let bytes = map.len();
+    say!("rust: attached to /{name}: {bytes} bytes (Python asked for {size}), message {text:?}")?;
     let answer = b"hello back from Rust\0";
-    map[length..length + answer.len()].copy_from_slice(answer);
+    let after = map.get_mut(length..length + answer.len()).context("an answer past the block")?;
+    after.copy_from_slice(answer);
     socket.write_all(b"answered\n").context("telling python3")?;
     let read_back = next("what it read back")?;
     child.finish()?;
     Ok(say!("python: {read_back}; it had unlinked /{name} once Rust attached")?)
+}
+
+/// Maps the whole block, shared: what Python writes, this mapping sees.
+fn map(block: &File) -> Result<memmap2::MmapMut> {
+    // Safety: Python writes to the block only before it sends the name and after "answered",
+    // and never shrinks it, so it neither changes nor shrinks under this process's accesses.
+    unsafe { memmap2::MmapMut::map_mut(block) }.context("mmap")
 }

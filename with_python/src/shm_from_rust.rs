@@ -61,7 +61,6 @@ fn share(name: &str, file: File) -> Result<String> {
     shm_unlink(name).with_context(|| format!("shm_unlink /{name}"))?;
     say!("python: attached; rust: unlinked /{name}, the mapping stays")?;
     child.finish()?; // Python has written its answer and closed the block.
-    let answer = &map[MESSAGE.len() + 1..];
-    let end = answer.iter().position(|&b| b == 0).unwrap_or(answer.len());
-    Ok(String::from_utf8_lossy(&answer[..end]).into_owned())
+    let answer = map[MESSAGE.len() + 1..].split(|&b| b == 0).next().expect("one part at least");
+    Ok(String::from_utf8_lossy(answer).into_owned())
 }

@@ -70,11 +70,11 @@ pub fn rings(spec: Spec) -> crate::Result<(Ring, Ring)> {
         let header = unsafe { base.add(offset) }.cast::<Header>();
         // Safety: as above; the slots follow the header inside the same ring.
         let data = unsafe { base.add(offset + size_of::<Header>()) };
-        for (sem, value) in [
-            // Safety (both): `header` is valid and aligned; nothing else uses the semaphores yet.
-            (unsafe { (*header).items.0.get() }, 0),
-            (unsafe { (*header).spaces.0.get() }, slots),
-        ] {
+        // Safety: `header` is valid and aligned; nothing else uses the semaphores yet.
+        let items = unsafe { (*header).items.0.get() };
+        // Safety: as for `items`, the other semaphore of the same header.
+        let spaces = unsafe { (*header).spaces.0.get() };
+        for (sem, value) in [(items, 0), (spaces, slots)] {
             // Safety: `sem` points into the mapping; pshared = 1 makes the semaphore work for
             // every process that maps this memory, which is what it is for.
             Errno::result(unsafe { libc::sem_init(sem, 1, u32::try_from(value)?) })?;

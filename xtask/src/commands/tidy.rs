@@ -8,6 +8,7 @@
 //!   (its file and its helpers).
 //! - **Comment lines fit in 100 columns**, like the code rustfmt wraps (rustfmt leaves
 //!   comments alone).
+//! - **`unsafe` is explained and kept out of the story**: see [`unsafe_code`].
 //! - **The Python side is clean**: `ruff check` and `ruff format --check` on the recipes' `.py`
 //!   files (ruff from the project's Python environment, [`crate::project::python_env`]).
 
@@ -17,6 +18,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result};
+
+mod unsafe_code;
 
 use crate::out::{counted, say};
 use crate::project::python_env;
@@ -44,6 +47,7 @@ pub fn tidy() -> Result<bool> {
         let text =
             fs::read_to_string(path).with_context(|| format!("cannot read {}", shown(path)))?;
         problems.extend(long_comments(path, &text));
+        problems.extend(unsafe_code::missing_safety_comments(path, &text));
     }
     let helpers = helper_copies(&workspace)?;
     for (name, copies) in &helpers {
@@ -53,6 +57,9 @@ pub fn tidy() -> Result<bool> {
     let sizes = recipes.iter().map(|r| recipe_size(r)).collect::<Result<Vec<_>>>()?;
     for (recipe, size) in recipes.iter().zip(&sizes) {
         problems.extend(size.problems(recipe));
+        let text = fs::read_to_string(&recipe.path)
+            .with_context(|| format!("cannot read {}", shown(&recipe.path)))?;
+        problems.extend(unsafe_code::unsafe_in_story(&recipe.path, &text));
     }
     problems.extend(median_problem(&sizes));
     let own: Vec<usize> = sizes.iter().map(|s| s.own).collect();
