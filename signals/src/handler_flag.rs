@@ -17,7 +17,7 @@
 //! Python: `signal.signal(signal.SIGINT, handler)`. Man pages: sigaction(2), signal-safety(7).
 //! Run: `cargo run -p signals -- handler_flag`
 //! Copy: handler_flag.rs errors.rs
-//! Needs: anyhow@1, libc@0.2, nix@0.31 (features process, signal), rustix@1 (features process)
+//! Needs: anyhow@1, nix@0.31 (features process, signal), rustix@1 (features process)
 
 use std::io::Read;
 use std::process::{Command, ExitCode, Stdio};
@@ -40,7 +40,7 @@ const CHILD: &str = "HANDLER_FLAG_CHILD";
 /// Set by the handler; read by the main loop.
 static STOP: AtomicBool = AtomicBool::new(false);
 
-extern "C" fn on_sigint(_signal: libc::c_int) {
+extern "C" fn on_sigint(_signal: std::ffi::c_int) {
     STOP.store(true, Ordering::SeqCst); // an atomic store: async-signal-safe
 }
 

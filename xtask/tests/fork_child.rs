@@ -17,7 +17,12 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail, ensure};
-use errors::{StdoutError, say, stdout_closed};
+use errors::{StdoutError, say};
+
+/// Whether `error` is a write to a stdout whose reader has gone, as `errors::exit` decides it.
+fn stdout_closed(error: &anyhow::Error) -> bool {
+    error.downcast_ref::<StdoutError>().is_some_and(|e| e.0.kind() == io::ErrorKind::BrokenPipe)
+}
 
 /// A drop guard that belongs to the parent, like a recipe's lock file.
 struct RemoveOnDrop(PathBuf);

@@ -1,8 +1,8 @@
-//! The charts. The latency chart: one panel per message size, the median round trip of each
-//! mechanism and placement as a dot, its p99 as the end of a line above the dot, on a log
-//! scale; the floor as a grey line. The workers chart: memory per idle worker against the number
-//! of workers. Drawn with plotters' SVG backend, which writes text as SVG text and
-//! needs no font files.
+//! The charts. The latency chart: one panel per message size, one above the other, the median
+//! round trip of each mechanism and placement as a dot, its p99 as the end of a line above the
+//! dot, on a log scale; the floor as a grey line. The workers chart: memory per idle worker
+//! against the number of workers. Drawn with plotters' SVG backend, which writes text as SVG
+//! text and needs no font files.
 
 use std::ops::Range;
 use std::path::Path;
@@ -18,21 +18,33 @@ use crate::workers::Kind;
 const COLORS: [RGBColor; 3] =
     [RGBColor(31, 119, 180), RGBColor(214, 39, 40), RGBColor(44, 160, 44)];
 
+/// The width of a chart, the width at which mdBook's page shows it unscaled.
+const WIDTH: u32 = 760;
+/// The height of one panel of the latency chart.
+const PANEL_HEIGHT: u32 = 420;
+/// Font sizes, in pixels at that width.
+const TITLE_FONT: u32 = 18;
+const CAPTION_FONT: u32 = 17;
+const LABEL_FONT: u32 = 15;
+
 /// Decades left free above the slowest p99: the legend's four lines take about 1.3 of them.
 const LEGEND_DECADES: f64 = 1.5;
 
 /// Writes the chart as SVG to `path`.
 pub fn latency_svg(results: &Results, path: &Path) -> crate::Result<()> {
     let sizes = &results.latency_sizes;
-    let root = SVGBackend::new(path, (520 * sizes.len() as u32, 440)).into_drawing_area();
+    // Panels one above the other, as wide as a book page shows them: side by side, they were
+    // scaled down until their labels could not be read.
+    let root =
+        SVGBackend::new(path, (WIDTH, 44 + PANEL_HEIGHT * sizes.len() as u32)).into_drawing_area();
     root.fill(&WHITE)?;
-    let (title, body) = root.split_vertically(36);
+    let (title, body) = root.split_vertically(44);
     title.titled(
         &format!("Round trip between two processes ({})", results.machine),
-        ("sans-serif", 16),
+        ("sans-serif", TITLE_FONT),
     )?;
     let range = shared_range(results);
-    for (index, (panel, &size)) in body.split_evenly((1, sizes.len())).iter().zip(sizes).enumerate()
+    for (index, (panel, &size)) in body.split_evenly((sizes.len(), 1)).iter().zip(sizes).enumerate()
     {
         // One legend is enough: the panels share series and colours.
         draw_panel(panel, results, size, range.clone(), index == 0)?;
@@ -69,10 +81,10 @@ fn draw_panel(
     let mechanisms = results.mechanisms();
     let width = mechanisms.len() as f64;
     let mut chart = ChartBuilder::on(panel)
-        .caption(format!("{} messages", stats::size(size)), ("sans-serif", 15))
+        .caption(format!("{} messages", stats::size(size)), ("sans-serif", CAPTION_FONT))
         .margin(10)
-        .x_label_area_size(40)
-        .y_label_area_size(60)
+        .x_label_area_size(44)
+        .y_label_area_size(70)
         .build_cartesian_2d(-0.5f64..width - 0.5, range.log_scale())?;
     chart
         .configure_mesh()
@@ -88,6 +100,8 @@ fn draw_panel(
         })
         .y_desc("round trip, µs (log scale)")
         .y_label_formatter(&|us| format!("{us}"))
+        .label_style(("sans-serif", LABEL_FONT))
+        .axis_desc_style(("sans-serif", LABEL_FONT))
         .light_line_style(RGBColor(235, 235, 235))
         .draw()?;
 
@@ -128,6 +142,7 @@ fn draw_panel(
         chart
             .configure_series_labels()
             .position(SeriesLabelPosition::UpperLeft)
+            .label_font(("sans-serif", LABEL_FONT))
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK)
             .draw()?;
@@ -141,7 +156,7 @@ fn legend_label(placement: Placement) -> String {
 
 /// Memory per worker (PSS) against the number of workers, one line per kind, log scales.
 pub fn memory_svg(results: &WorkersResults, machine: &str, path: &Path) -> crate::Result<()> {
-    let root = SVGBackend::new(path, (620, 420)).into_drawing_area();
+    let root = SVGBackend::new(path, (WIDTH, 440)).into_drawing_area();
     root.fill(&WHITE)?;
     let counts: Vec<usize> = {
         let mut c: Vec<usize> = results.memory.iter().map(|m| m.workers).collect();
@@ -153,7 +168,7 @@ pub fn memory_svg(results: &WorkersResults, machine: &str, path: &Path) -> crate
     let min_kib = results.memory.iter().map(|m| m.pss_kib).fold(f64::MAX, f64::min).max(1.0);
     let x_max = *counts.last().unwrap_or(&1) as f64 * 2.0;
     let mut chart = ChartBuilder::on(&root)
-        .caption(format!("Memory per idle worker, PSS ({machine})"), ("sans-serif", 15))
+        .caption(format!("Memory per idle worker, PSS ({machine})"), ("sans-serif", CAPTION_FONT))
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(70)
@@ -165,6 +180,8 @@ pub fn memory_svg(results: &WorkersResults, machine: &str, path: &Path) -> crate
         .configure_mesh()
         .x_desc("workers")
         .y_desc("KiB per worker (log scale)")
+        .label_style(("sans-serif", LABEL_FONT))
+        .axis_desc_style(("sans-serif", LABEL_FONT))
         .light_line_style(RGBColor(235, 235, 235))
         .draw()?;
     for (k, kind) in Kind::ALL.into_iter().enumerate() {
@@ -184,6 +201,7 @@ pub fn memory_svg(results: &WorkersResults, machine: &str, path: &Path) -> crate
     chart
         .configure_series_labels()
         .position(SeriesLabelPosition::UpperRight)
+        .label_font(("sans-serif", LABEL_FONT))
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK)
         .draw()?;

@@ -5,7 +5,9 @@
 //! - A page per recipe: its header in words, the Python rows of its example's README, the recipe
 //!   and its helpers *included* from the source (`{{#include}}`, so the page cannot drift from
 //!   the file verify proves), the golden file included the same way with its placeholders
-//!   explained, the `Copy:`/`Needs:` lines as steps, and the bench rows that concern it, from a
+//!   explained, what it uses (each std and crate item linked to its documentation, and what
+//!   std lacks where a crate stands in: [`crate::book::what_it_uses`]), the `Copy:`/`Needs:`
+//!   lines as steps, and the bench rows that concern it, from a
 //!   committed results file, with its date and machine.
 //! - Every markdown file these pages link to is mirrored at its own path, so relative links keep
 //!   working; links to a recipe's `.rs` file go to its page instead.
@@ -17,7 +19,10 @@ use std::process::Command;
 
 use anyhow::{Context, Result};
 
+use crate::book::api_docs::ApiDocs;
 use crate::book::links::{is_external, normalize, relative, rewrite};
+use crate::book::what_it_uses;
+use crate::out::say;
 use crate::project::recipe::Recipe;
 use crate::project::workspace::{Example, Workspace};
 
@@ -85,6 +90,14 @@ pub fn generate(workspace: &Workspace, out: &Path) -> Result<Sources> {
         summary.push_str(&format!("- [{title}]({path})\n"));
     }
     summary.push_str("\n# Recipes\n\n");
+    let mut crates: Vec<String> =
+        workspace.examples.iter().flat_map(|e| &e.recipe.needs).map(|n| n.krate.clone()).collect();
+    crates.sort();
+    crates.dedup();
+    let docs = ApiDocs::build(workspace, &crates)?;
+    if let Some(why) = &docs.std_missing {
+        say!("book: std's items are not linked to their documentation: {why}")?;
+    }
     let mut recipe_pages = Vec::new();
     for package in packages {
         let readme = Path::new(package).join("README.md");
@@ -92,7 +105,7 @@ pub fn generate(workspace: &Workspace, out: &Path) -> Result<Sources> {
         summary.push_str(&format!("- [{package}]({})\n", readme.display()));
         for example in workspace.examples.iter().filter(|e| e.package == package) {
             let page = recipe_page_path(example);
-            let text = recipe_page(example, root)?;
+            let text = recipe_page(example, root, &docs)?;
             mirror.write_page(&page, &text)?;
             summary.push_str(&format!("  - [{}]({})\n", example.recipe.name, page.display()));
             recipe_pages.push((example.name.clone(), page));
@@ -303,7 +316,7 @@ fn first_paragraph(text: &str) -> &str {
 }
 
 /// The page of one recipe.
-fn recipe_page(example: &Example, root: &Path) -> Result<String> {
+fn recipe_page(example: &Example, root: &Path, docs: &ApiDocs) -> Result<String> {
     let recipe = &example.recipe;
     let source = fs::read_to_string(&recipe.path)
         .with_context(|| format!("cannot read {}", recipe.path.display()))?;
@@ -342,6 +355,7 @@ fn recipe_page(example: &Example, root: &Path) -> Result<String> {
 
     page.push_str(&format!("## The program\n\n`src/{}.rs`, whole:\n\n", recipe.name));
     page.push_str(&format!("```rust\n{{{{#include {}}}}}\n```\n\n", file(&recipe.copy[0])));
+    page.push_str(&what_it_uses::section(recipe, &source, docs));
 
     page.push_str("## What it prints\n\n");
     let golden = example.golden_stdout();
@@ -483,6 +497,13 @@ pub fn missing_explanations(workspace: &Workspace) -> Result<Vec<String>> {
         if Header::read(&source).python.is_empty() {
             problems
                 .push(format!("{}: the header has no `Python:` line for the book", example.name));
+        }
+        for path in what_it_uses::unexplained(&example.recipe, &source) {
+            problems.push(format!(
+                "{}: uses `{path}`, and nothing says what std lacks there (add its module to \
+                 `GAPS` in xtask/src/book/what_it_uses.rs)",
+                example.name
+            ));
         }
         for golden in [example.golden_stdout(), example.golden_stderr()] {
             let Ok(text) = fs::read_to_string(&golden) else { continue };

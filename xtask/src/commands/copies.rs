@@ -18,11 +18,11 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use cargo_metadata::MetadataCommand;
 
 use crate::cli::Options;
 use crate::judge::check::{Expectation, judge};
 use crate::out::say;
+use crate::project::locked;
 use crate::project::workspace::{Diagnostics, Example, Workspace, cargo_build, shown};
 use crate::runs::conditions::Condition;
 use crate::runs::execute::{Job, run_all};
@@ -41,7 +41,7 @@ pub fn copies(options: &Options, names: &[String]) -> Result<bool> {
     let workspace = Workspace::discover()?;
     workspace.check_golden_files()?;
     let examples = workspace.select(names)?;
-    let versions = locked_versions(&workspace.root)?;
+    let versions = locked::versions(&workspace.root)?;
     let base = workspace.target.join("copies");
     let isolation = options.isolation.resolve();
     say!(
@@ -115,24 +115,6 @@ pub fn copies(options: &Options, names: &[String]) -> Result<bool> {
 
 fn seconds(time: Duration) -> String {
     format!("{:.1} s", time.as_secs_f64())
-}
-
-/// The version of every package in the workspace's `Cargo.lock`, by name (the highest, where
-/// the lock holds several).
-fn locked_versions(root: &Path) -> Result<HashMap<String, cargo_metadata::semver::Version>> {
-    let metadata = MetadataCommand::new()
-        .current_dir(root)
-        .other_options(vec!["--locked".to_string()])
-        .exec()
-        .context("cannot read the workspace's dependencies with `cargo metadata --locked`")?;
-    let mut versions: HashMap<String, cargo_metadata::semver::Version> = HashMap::new();
-    for package in metadata.packages {
-        let version = versions.entry(package.name.to_string()).or_insert(package.version.clone());
-        if package.version > *version {
-            *version = package.version;
-        }
-    }
-    Ok(versions)
 }
 
 /// The `Cargo.toml` a user writes for `example` by following its `Needs:` line.
