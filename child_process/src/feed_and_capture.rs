@@ -48,7 +48,7 @@ fn run() -> Result<()> {
         .with_context(|| format!("starting {}", exe.display()))?;
     let (mut stdin, data) = (child.stdin.take().expect("stdin is piped"), &input);
     let (output, written) = std::thread::scope(|scope| {
-        // `move`: the writer owns stdin, which is dropped, and so closed, when it is done.
+        // `move` gives stdin to the writer thread, which drops it, and so closes it, at the end.
         let writer = scope.spawn(move || stdin.write_all(data));
         // Reads stdout and stderr at once (with poll), each to its end, then reaps the child.
         let output = child.wait_with_output();

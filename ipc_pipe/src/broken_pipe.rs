@@ -21,8 +21,8 @@ pub fn main() -> std::process::ExitCode {
 
 fn run() -> Result<()> {
     let (reader, mut writer) = std::io::pipe().context("pipe")?;
-    // `move`: the read end goes to the child alone. A parent that kept a read end open would
-    // never get EPIPE: there would always be a reader, itself.
+    // `move` gives the read end to the child alone. A parent that kept a read end open would
+    // never get EPIPE, because there would always be one reader left: the parent itself.
     let child = fork::fork(move || {
         let mut line = String::new();
         BufReader::new(reader).read_line(&mut line).context("reading the pipe")?;

@@ -23,9 +23,9 @@ pub fn main() -> std::process::ExitCode {
 
 fn run() -> Result<()> {
     let (parent_end, child_end) = UnixStream::pair().context("socketpair")?;
-    // `move`: the child's end goes to the child alone (see fork.rs).
+    // `move` gives the child's end to the child alone (see fork.rs).
     let child = fork::fork(move || {
-        // `&UnixStream` reads and writes: one descriptor serves both ways, no `try_clone`.
+        // A `&UnixStream` reads and writes, so one descriptor serves both ways, no `try_clone`.
         for request in BufReader::new(&child_end).lines() {
             let request = request.context("reading a request")?;
             let n: u64 = request.parse().with_context(|| format!("request {request:?}"))?;
@@ -45,7 +45,7 @@ fn run() -> Result<()> {
         }
         say!("parent: asked for {n} squared, the child answered {}", answer.trim_end())?;
     }
-    // Half-close: the child reads EOF and ends, while the socket could still carry its data.
+    // Shutting our writing half down makes the child read EOF and end; our half still reads.
     parent_end.shutdown(std::net::Shutdown::Write).context("shutdown")?;
     fork::wait(child)?;
     say!("parent: shut down my sending side; child exited with 0")?;

@@ -26,7 +26,7 @@ pub fn main() -> std::process::ExitCode {
 }
 
 fn run() -> Result<()> {
-    // O_EXCL: never share an object that someone else made (or planted) under our name.
+    // O_EXCL makes shm_open fail rather than open an object someone made (or planted) first.
     let name = format!("/seen_from_outside-{}", std::process::id());
     let flags = OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_RDWR;
     let fd = shm_open(name.as_str(), flags, Mode::S_IRUSR | Mode::S_IWUSR)

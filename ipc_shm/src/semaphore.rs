@@ -71,7 +71,7 @@ fn map_shared() -> Result<&'static Handoff> {
 
 /// Adds one to `sem` and wakes one process asleep in `wait` on it.
 fn post(sem: &UnsafeCell<libc::sem_t>) -> Result<()> {
-    // Safety: `init` made `sem` a semaphore, and it stays mapped while this process lives.
+    // Safety: `map_shared` made `sem` a semaphore, mapped for as long as this process lives.
     Errno::result(unsafe { libc::sem_post(sem.get()) }).map(drop).context("sem_post")
 }
 

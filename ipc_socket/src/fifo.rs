@@ -66,7 +66,7 @@ fn run() -> Result<()> {
     let stdout = child.stdout.as_mut().expect("stdout is piped");
     BufReader::new(stdout).read_line(&mut said).context("reading the writer's word")?;
     ensure!(said == "opened\n", "the writer ended before it opened the FIFO");
-    // A writer is in: reads may block now, and end of file means it has closed.
+    // With a writer in, reads may block, and end of file means that the writer has closed.
     fcntl(&reader, FcntlArg::F_SETFL(OFlag::empty())).context("clearing O_NONBLOCK")?;
     for line in BufReader::new(reader).lines() {
         say!("reader: {}", line.context("reading the FIFO")?)?;

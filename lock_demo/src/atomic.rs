@@ -30,7 +30,7 @@ fn run() -> Result<()> {
             thread::Builder::new()
                 .spawn_scoped(scope, || {
                     for _ in 0..ADDS {
-                        // Relaxed: each add is indivisible, and it orders nothing else.
+                        // Relaxed is enough: each add is indivisible, and orders nothing else.
                         counter.fetch_add(1, Ordering::Relaxed);
                     }
                 })

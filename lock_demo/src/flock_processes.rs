@@ -31,7 +31,7 @@ fn run() -> Result<()> {
     // no lock: a lock ends with the last descriptor of its file description.
     let lock_file = tempfile::Builder::new().prefix("lock_demo-").tempfile();
     let lock_file = lock_file.context("creating the lock file")?;
-    // The count: 8 bytes at offset 0, read and written with pread/pwrite (no shared offset).
+    // The count is 8 bytes at offset 0, read and written with pread/pwrite: no shared offset.
     let file = lock_file.as_file();
     file.write_all_at(&0u64.to_le_bytes(), 0).context("writing the count")?;
     let mut children = Vec::new();

@@ -30,7 +30,7 @@ fn run() -> Result<()> {
     // One byte each way says "tried" and "released"; nothing but the lock is timed by sleeps.
     let (mut parent_end, mut child_end) = UnixStream::pair().context("socketpair")?;
     let child = fork::fork(move || {
-        // Its own open: an inherited descriptor would share the parent's lock.
+        // The child opens the file itself, since an inherited descriptor shares the parent's lock.
         let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
         match file.try_lock() {
             Err(TryLockError::WouldBlock) => say!("child: try_lock failed: would block")?,

@@ -65,7 +65,7 @@ fn run() -> Result<()> {
             _ => say!("python: {}", String::from_utf8_lossy(&answer))?,
         }
     }
-    // Half-close: Python's recv_bytes raises EOFError, and it ends.
+    // Shutting our writing half down makes Python's recv_bytes raise EOFError, and it ends.
     ours.shutdown(std::net::Shutdown::Write).context("shutdown")?;
     child.finish()?;
     Ok(say!("rust: shut down my sending side; python3 saw EOF and exited with 0")?)
