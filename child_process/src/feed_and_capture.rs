@@ -57,8 +57,8 @@ fn run() -> Result<()> {
     let output = output.context("reading the child's stdout and stderr")?;
     // The status first: a child that failed explains a write that broke off (EPIPE).
     if !output.status.success() {
-        let said = String::from_utf8_lossy(&output.stderr);
-        bail!("the child ended: {}: {}", output.status, said.lines().last().unwrap_or(""));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        bail!("the child ended: {}: {}", output.status, stderr.lines().last().unwrap_or(""));
     }
     written.context("writing the child's stdin")?;
     say!("parent: wrote {SIZE} bytes into the child's stdin from a thread, then closed it")?;

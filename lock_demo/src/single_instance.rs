@@ -66,8 +66,8 @@ fn run() -> Result<()> {
     let Ok((held, _)) = take(&path)? else { bail!("a new pidfile was locked already") };
     say!("instance 1 (this process, {}): has the lock, wrote its PID", std::process::id())?;
     let second = start(&path, "second")?.wait_with_output().context("waiting for instance 2")?;
-    let said = String::from_utf8_lossy(&second.stderr); // `NAME: why`, as every error here
-    let why = said.trim().split_once(": ").map_or(said.trim(), |(_, why)| why);
+    let error = String::from_utf8_lossy(&second.stderr); // `NAME: why`, as every error here
+    let why = error.trim().split_once(": ").map_or(error.trim(), |(_, why)| why);
     say!("instance 2: {why} ({})", second.status)?;
     drop(held); // closing the file releases the lock; the file and its PID stay
     let mut third = start(&path, "killed")?;

@@ -102,14 +102,14 @@ fn start_child(signals: SigSet) -> Result<Child> {
 /// once both workers hold an item.
 fn work(id: u32, items: &Receiver<u32>, both_busy: &Barrier) -> Result<()> {
     while let Ok(item) = items.recv() {
-        let said = say!("worker {id}: took item {item}");
+        let printed = say!("worker {id}: took item {item}");
         both_busy.wait(); // even if that line failed: the other worker is waiting here
         if id == 1 {
-            let said = said.and_then(|()| say!("worker 1: sending SIGTERM to this process"));
+            let printed = printed.and_then(|()| say!("worker 1: sending SIGTERM to this process"));
             kill(getpid(), Signal::SIGTERM).context("kill")?; // sent in any case: main waits
-            said?;
+            printed?;
         } else {
-            said?;
+            printed?;
         }
     }
     Ok(say!("worker {id}: queue closed, stopping")?)

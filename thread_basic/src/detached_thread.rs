@@ -24,8 +24,8 @@ fn run() -> Result<()> {
     let handle = thread::Builder::new()
         .name("detached".into())
         .spawn(move || {
-            let said = say!("detached: working on my own, nobody will join me");
-            done_tx.send(said).expect("main waits for this message");
+            let printed = say!("detached: working on my own, nobody will join me");
+            done_tx.send(printed).expect("main waits for this message");
         })
         .context("spawning the detached thread")?;
     // Dropping the `JoinHandle` detaches the thread: it runs on, but nothing waits for it.

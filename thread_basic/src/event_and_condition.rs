@@ -65,9 +65,9 @@ fn run() -> Result<()> {
             ensure!(ready.wait_timeout(Duration::from_secs(10)), "the event was not set in 10 s");
             Ok(say!("waiter: woke up, the event is set")?)
         });
-        let said = say!("main: setting the event");
+        let printed = say!("main: setting the event");
         ready.set(); // even if the line failed: the waiter must not wait in vain
-        said?;
+        printed?;
         waiter.join().expect("the waiter does not panic")?;
         Ok(())
     })?;
