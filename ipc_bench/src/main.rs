@@ -238,6 +238,19 @@ impl Cell {
     }
 }
 
+/// The command that repeats the IPC part of this run, for its report.
+fn ipc_command(options: &Options) -> String {
+    let mut command = String::from("cargo xtask bench");
+    if options.quick {
+        command.push_str(" --quick");
+    }
+    if options.mechanisms.len() < Mechanism::ALL.len() {
+        let names: Vec<&str> = options.mechanisms.iter().map(|m| m.id()).collect();
+        command.push_str(&format!(" --only {}", names.join(",")));
+    }
+    command
+}
+
 fn plan(cpus: &Cpus, mechanisms: &[Mechanism]) -> Vec<Cell> {
     let mut cells = Vec::new();
     for &mechanism in mechanisms {
@@ -330,12 +343,11 @@ fn run(options: &Options) -> Result<()> {
         None => {}
     }
     if let Some(handoff) = handoff {
-        let part = format!("{HANDOFF_PART}`, alternated, one run");
         write_part(
             &options.out,
             HANDOFF_MARKDOWN_FILE,
             "A large payload to another process",
-            &part,
+            HANDOFF_PART,
             &handoff.table(),
             &machine,
             options.quick,
@@ -456,6 +468,7 @@ fn run_ipc(
     let mut results = Results {
         machine: machine(&bench.cpus),
         quick: options.quick,
+        command: ipc_command(options),
         latency_sizes: LATENCY_SIZES.to_vec(),
         stream_sizes: STREAM_SIZES.to_vec(),
         latency,

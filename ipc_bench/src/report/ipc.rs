@@ -12,6 +12,9 @@ use crate::sys::Placement;
 pub struct Results {
     pub machine: String,
     pub quick: bool,
+    /// The command that repeats this part of the run: `cargo xtask bench`, its `--quick` and
+    /// its `--only`.
+    pub command: String,
     pub latency_sizes: Vec<usize>,
     pub stream_sizes: Vec<usize>,
     pub latency: Vec<LatencyCell>,
@@ -250,11 +253,11 @@ impl Results {
         let _ = writeln!(md, "# IPC benchmark\n");
         let _ = writeln!(
             md,
-            "Machine: {}. Mode: {}. Took {:.1} s. Produced by `cargo xtask bench{}`.\n",
+            "Machine: {}. Mode: {}. Took {:.1} s. Produced by `{}`.\n",
             self.machine,
             if self.quick { "quick (rough figures)" } else { "full" },
             self.took.as_secs_f64(),
-            if self.quick { " --quick" } else { "" }
+            self.command
         );
         for table in [self.latency_table(), self.throughput_table(), self.reference_table()] {
             md.push_str(&table.markdown());
@@ -429,6 +432,7 @@ mod tests {
         Results {
             machine: "test".to_string(),
             quick: true,
+            command: "cargo xtask bench --quick".to_string(),
             latency_sizes: vec![64],
             stream_sizes: vec![64],
             latency: vec![LatencyCell {

@@ -624,6 +624,7 @@ fn figure_rows(example: &Example) -> Option<(&'static str, &'static [&'static st
         ("ipc_pipe", "socketpair") => ("ipc-bench.md", &["socketpair"]),
         ("ipc_pipe", _) => ("ipc-bench.md", &["pipe"]),
         ("ipc_mqueue", _) => ("ipc-bench.md", &["POSIX mqueue"]),
+        ("ipc_socket", "server_by_path") => ("ipc-bench.md", &["Unix socket by path"]),
         ("ipc_shm", "semaphore") => ("ipc-bench.md", &["shm + semaphore"]),
         ("thread_basic", "channel_queue") => ("threads-or-processes.md", &["threads: mpsc"]),
         ("thread_basic", "spawn_and_join") => ("threads-or-processes.md", &["thread ("]),
