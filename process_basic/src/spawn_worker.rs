@@ -55,13 +55,15 @@ fn run() -> Result<()> {
 }
 
 /// The worker: an ordinary program, not a forked copy, so returning from `main` is right here.
-/// Its exit code is its answer; a failed stdout it leaves to the parent to report, as
+/// Its exit code is its answer, 0 to 127; a failed stdout it leaves to the parent to report, as
 /// 128 + the errno.
 fn worker(role: &str) -> ExitCode {
     let work = || -> Result<u8> {
         let (index, parent) =
             role.split_once(' ').with_context(|| format!("{ROLE}={role:?} is not `INDEX PID`"))?;
-        let index: u8 = index.parse().with_context(|| format!("worker index {index:?}"))?;
+        // An answer above 127 would read as a stdout error (128 + errno): refuse it here.
+        let answer = index.parse::<u8>().ok().filter(|i| *i < 128);
+        let index = answer.with_context(|| format!("worker index {index:?}, not 0 to 127"))?;
         // Die with the parent; the check closes the race with a parent that died first.
         nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).context("prctl")?;
         if getppid().to_string() != parent {
