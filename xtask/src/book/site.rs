@@ -355,7 +355,9 @@ fn recipe_page(example: &Example, root: &Path, docs: &ApiDocs) -> Result<String>
 
     page.push_str(&format!("## The program\n\n`src/{}.rs`, whole:\n\n", recipe.name));
     page.push_str(&format!("```rust\n{{{{#include {}}}}}\n```\n\n", file(&recipe.copy[0])));
-    page.push_str(&what_it_uses::section(recipe, &source, docs));
+    let uses = what_it_uses::section(recipe, &source, docs)
+        .with_context(|| format!("{}", recipe.path.display()))?;
+    page.push_str(&uses);
 
     page.push_str("## What it prints\n\n");
     let golden = example.golden_stdout();
@@ -498,7 +500,9 @@ pub fn missing_explanations(workspace: &Workspace) -> Result<Vec<String>> {
             problems
                 .push(format!("{}: the header has no `Python:` line for the book", example.name));
         }
-        for path in what_it_uses::unexplained(&example.recipe, &source) {
+        let unexplained = what_it_uses::unexplained(&example.recipe, &source)
+            .with_context(|| format!("{}", path.display()))?;
+        for path in unexplained {
             problems.push(format!(
                 "{}: uses `{path}`, and nothing says what std lacks there (add its module to \
                  `GAPS` in xtask/src/book/what_it_uses.rs)",

@@ -1,122 +1,67 @@
-//! The items a recipe names, as full paths: every `use` declaration expanded
+//! The items a recipe names, as full paths, read with syn: every `use` tree expanded
 //! (`use nix::sys::{mman::shm_open, stat::Mode}` gives `nix::sys::mman::shm_open` and
-//! `nix::sys::stat::Mode`) and every path written out in the code (`std::fs::read_to_string`),
-//! kept when they start with one of the crates asked for.
+//! `nix::sys::stat::Mode`) and every path of two segments or more written in the code
+//! (`std::fs::read_to_string`), kept when it starts with one of the crates asked for.
 
 use std::collections::BTreeSet;
 
+use anyhow::{Context, Result};
+use syn::visit::{self, Visit};
+
+use crate::project::syntax::macro_arguments;
+
 /// The paths of the items that `source` names from `crates`, sorted.
-pub fn used_paths(source: &str, crates: &[&str]) -> BTreeSet<String> {
-    let code: String = source.lines().map(code_of).collect::<Vec<_>>().join("\n");
-    let (mut found, mut rest) = (BTreeSet::new(), Vec::new());
-    for statement in code.split(';') {
-        let trimmed = statement.trim();
-        match trimmed.strip_prefix("pub use ").or_else(|| trimmed.strip_prefix("use ")) {
-            Some(tree) => {
-                expand("", &tree.split_whitespace().collect::<Vec<_>>().join(" "), &mut found)
-            }
-            None => rest.push(statement),
-        }
-    }
-    found.extend(written_paths(&rest.join(";")));
+pub fn used_paths(source: &str, crates: &[&str]) -> Result<BTreeSet<String>> {
+    let file = syn::parse_file(source).context("cannot read the recipe as Rust")?;
+    let mut paths = Paths::default();
+    paths.visit_file(&file);
+    let mut found = paths.0;
     found.retain(|path| crates.iter().any(|c| path.starts_with(&format!("{c}::"))));
-    found
+    Ok(found)
 }
 
-/// A line without its comment and without the text of its string literals.
-fn code_of(line: &str) -> String {
-    let (mut code, mut in_string, mut previous) = (String::new(), false, ' ');
-    for c in line.chars() {
-        if c == '"' && previous != '\\' {
-            in_string = !in_string;
-            code.push(c);
-        } else if !in_string {
-            if c == '/' && previous == '/' {
-                code.pop();
-                break;
+#[derive(Default)]
+struct Paths(BTreeSet<String>);
+
+impl Paths {
+    /// Adds the paths a use tree names, after `prefix`.
+    fn expand(&mut self, prefix: &str, tree: &syn::UseTree) {
+        match tree {
+            syn::UseTree::Path(path) => {
+                self.expand(&format!("{prefix}{}::", path.ident), &path.tree)
             }
-            code.push(c);
+            syn::UseTree::Name(name) if name.ident == "self" => {
+                self.0.insert(prefix.trim_end_matches("::").to_string());
+            }
+            syn::UseTree::Name(name) => {
+                self.0.insert(format!("{prefix}{}", name.ident));
+            }
+            syn::UseTree::Rename(rename) => {
+                self.0.insert(format!("{prefix}{}", rename.ident));
+            }
+            syn::UseTree::Group(group) => group.items.iter().for_each(|t| self.expand(prefix, t)),
+            syn::UseTree::Glob(_) => {}
         }
-        previous = c;
-    }
-    code
-}
-
-/// Adds the paths a use tree names, after `prefix`.
-fn expand(prefix: &str, tree: &str, found: &mut BTreeSet<String>) {
-    let tree = tree.trim();
-    if let Some(open) = tree.find('{') {
-        let inner = tree[open + 1..].strip_suffix('}').unwrap_or(&tree[open + 1..]);
-        let head = format!("{prefix}{}", &tree[..open]);
-        for part in split_top_level(inner) {
-            expand(&head, part, found);
-        }
-        return;
-    }
-    let name = tree.split(" as ").next().unwrap_or(tree).trim();
-    match name {
-        "" | "*" => {}
-        "self" => {
-            found.insert(prefix.trim_end_matches("::").to_string());
-        }
-        _ if !name.ends_with('*') => {
-            found.insert(format!("{prefix}{name}"));
-        }
-        _ => {}
     }
 }
 
-/// The parts of a list separated by commas outside braces.
-fn split_top_level(list: &str) -> Vec<&str> {
-    let (mut parts, mut depth, mut start) = (Vec::new(), 0, 0);
-    for (at, c) in list.char_indices() {
-        match c {
-            '{' => depth += 1,
-            '}' => depth -= 1,
-            ',' if depth == 0 => {
-                parts.push(&list[start..at]);
-                start = at + 1;
-            }
-            _ => {}
-        }
+impl<'ast> Visit<'ast> for Paths {
+    fn visit_item_use(&mut self, item: &'ast syn::ItemUse) {
+        self.expand("", &item.tree);
     }
-    parts.push(&list[start..]);
-    parts
-}
 
-/// Paths of two segments or more written in the code: `std::process::exit(1)` gives
-/// `std::process::exit`; a path's generic arguments and method calls are not part of it.
-fn written_paths(code: &str) -> Vec<String> {
-    let mut paths = Vec::new();
-    let chars: Vec<char> = code.chars().collect();
-    let mut at = 0;
-    while at < chars.len() {
-        let starts_word =
-            at == 0 || !(chars[at - 1].is_alphanumeric() || "_:.".contains(chars[at - 1]));
-        if !(starts_word && (chars[at].is_alphabetic() || chars[at] == '_')) {
-            at += 1;
-            continue;
-        }
-        let mut end = at;
-        loop {
-            while end < chars.len() && (chars[end].is_alphanumeric() || chars[end] == '_') {
-                end += 1;
-            }
-            let more = chars.get(end..end + 3).is_some_and(|next| {
-                next[0] == ':' && next[1] == ':' && (next[2].is_alphabetic() || next[2] == '_')
-            });
-            if !more {
-                break;
-            }
-            end += 2;
-        }
-        let path: String = chars[at..end].iter().collect();
-        if path.contains("::") {
-            paths.push(path);
-        }
-        at = end.max(at + 1);
+    fn visit_macro(&mut self, mac: &'ast syn::Macro) {
+        macro_arguments(mac).iter().for_each(|argument| self.visit_expr(argument));
+        visit::visit_macro(self, mac);
     }
-    paths
+
+    fn visit_path(&mut self, path: &'ast syn::Path) {
+        if path.segments.len() > 1 {
+            let names: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+            self.0.insert(names.join("::"));
+        }
+        visit::visit_path(self, path);
+    }
 }
 
 #[cfg(test)]
@@ -125,7 +70,7 @@ mod tests {
 
     #[test]
     fn use_trees_are_expanded_and_written_paths_found() {
-        let source = "\
+        let source = r#"
 use std::io::{self, BufRead, Write as _};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use nix::sys::{
@@ -135,14 +80,17 @@ use nix::sys::{
 use errors::say;
 use std::os::unix::prelude::*;
 
-fn run() {
-    let text = std::fs::read_to_string(\"nix::not::code\")?; // std::not::this
+fn run() -> Result<()> {
+    let text = std::fs::read_to_string("nix::not::code")?; // std::not::this
     let c = Vec::<u8>::new();
     nix::unistd::fork().map(drop);
+    ensure!(len <= libc::PIPE_BUF, "{}", std::process::id());
+    Ok(())
 }
-";
-        let paths = used_paths(source, &["std", "nix"]);
+"#;
+        let paths = used_paths(source, &["std", "nix", "libc"]).unwrap();
         let expected = [
+            "libc::PIPE_BUF",
             "nix::sys::mman::MapFlags",
             "nix::sys::mman::mmap_anonymous",
             "nix::sys::stat::Mode",
@@ -151,6 +99,7 @@ fn run() {
             "std::io",
             "std::io::BufRead",
             "std::io::Write",
+            "std::process::id",
             "std::sync::atomic::AtomicU64",
             "std::sync::atomic::Ordering::Relaxed",
         ];

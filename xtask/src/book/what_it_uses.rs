@@ -5,17 +5,19 @@
 
 use std::collections::BTreeSet;
 
+use anyhow::Result;
+
 use crate::book::api_docs::ApiDocs;
 use crate::book::uses::used_paths;
 use crate::project::recipe::Recipe;
 
-pub const HEADING: &str = "## What it uses";
+const HEADING: &str = "## What it uses";
 
 /// The section for `recipe`, whose source is `source`.
-pub fn section(recipe: &Recipe, source: &str, docs: &ApiDocs) -> String {
+pub fn section(recipe: &Recipe, source: &str, docs: &ApiDocs) -> Result<String> {
     let mut crates = vec!["std"];
     crates.extend(recipe.needs.iter().map(|n| n.krate.as_str()));
-    let paths = used_paths(source, &crates);
+    let paths = used_paths(source, &crates)?;
     let mut out = format!("{HEADING}\n\n");
     let gaps = gaps(&paths);
     if !gaps.is_empty() {
@@ -40,7 +42,7 @@ pub fn section(recipe: &Recipe, source: &str, docs: &ApiDocs) -> String {
         }
     }
     out.push('\n');
-    out
+    Ok(out)
 }
 
 /// What std lacks, by the module a recipe takes it from instead, longest prefix first.
@@ -202,15 +204,13 @@ const GAPS: &[(&str, &str)] = &[
 ];
 
 /// The crate paths of `source` that [`GAPS`] says nothing about.
-pub fn unexplained(recipe: &Recipe, source: &str) -> Vec<String> {
+pub fn unexplained(recipe: &Recipe, source: &str) -> Result<Vec<String>> {
     let crates: Vec<&str> = ["nix", "libc", "rustix", "memmap2"]
         .into_iter()
         .filter(|c| recipe.needs.iter().any(|n| n.krate == *c))
         .collect();
-    used_paths(source, &crates)
-        .into_iter()
-        .filter(|path| !GAPS.iter().any(|(prefix, _)| path.starts_with(prefix)))
-        .collect()
+    let paths = used_paths(source, &crates)?;
+    Ok(paths.into_iter().filter(|path| !GAPS.iter().any(|(p, _)| path.starts_with(p))).collect())
 }
 
 #[cfg(test)]
@@ -237,6 +237,6 @@ mod tests {
         );
         let recipe =
             crate::project::recipe::parse(std::path::Path::new("r.rs"), &text).unwrap().unwrap();
-        assert_eq!(unexplained(&recipe, &text), ["nix::sys::ptrace"]);
+        assert_eq!(unexplained(&recipe, &text).unwrap(), ["nix::sys::ptrace"]);
     }
 }

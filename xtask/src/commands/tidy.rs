@@ -47,7 +47,8 @@ pub fn tidy() -> Result<bool> {
         let text =
             fs::read_to_string(path).with_context(|| format!("cannot read {}", shown(path)))?;
         problems.extend(long_comments(path, &text));
-        problems.extend(unsafe_code::missing_safety_comments(path, &text));
+        let in_recipe = workspace.examples.iter().any(|e| e.recipe.path == *path);
+        problems.extend(unsafe_code::problems(path, &text, in_recipe));
     }
     let helpers = helper_copies(&workspace)?;
     for (name, copies) in &helpers {
@@ -57,9 +58,6 @@ pub fn tidy() -> Result<bool> {
     let sizes = recipes.iter().map(|r| recipe_size(r)).collect::<Result<Vec<_>>>()?;
     for (recipe, size) in recipes.iter().zip(&sizes) {
         problems.extend(size.problems(recipe));
-        let text = fs::read_to_string(&recipe.path)
-            .with_context(|| format!("cannot read {}", shown(&recipe.path)))?;
-        problems.extend(unsafe_code::unsafe_in_story(&recipe.path, &text));
     }
     problems.extend(median_problem(&sizes));
     let own: Vec<usize> = sizes.iter().map(|s| s.own).collect();

@@ -4,4 +4,5 @@
 pub mod locked;
 pub mod python_env;
 pub mod recipe;
+pub mod syntax;
 pub mod workspace;

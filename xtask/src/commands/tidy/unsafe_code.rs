@@ -1,4 +1,5 @@
-//! Two rules for `unsafe`, read from the text as rustfmt leaves it.
+//! Two rules for `unsafe`. syn finds where each `unsafe` stands; its comments are read from the
+//! text as rustfmt leaves it (syn keeps no comments).
 //!
 //! - **Every `unsafe` has its own `// Safety:` comment**: a comment line that starts with
 //!   `// Safety:` in the comment block just above the statement, with no other `unsafe` between
@@ -8,8 +9,12 @@
 //!   included) call raw functions only through small wrappers of the same file, each with its
 //!   own Safety comment, so the reader sees `post(&ready)` and not the raw call.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 
+use syn::visit::{self, Visit};
+
+use crate::project::syntax::macro_arguments;
 use crate::project::workspace::shown;
 
 /// The functions that tell a recipe's story; everything `unsafe` goes into wrappers beside them.
@@ -19,81 +24,104 @@ const STORY: [&str; 2] = ["run", "main"];
 /// (`let x =` on one line and `unsafe { .. }` on the next).
 const STATEMENT_LINES: usize = 3;
 
-/// Each `unsafe` of `text` without a `// Safety:` comment of its own.
-pub fn missing_safety_comments(path: &Path, text: &str) -> Vec<String> {
-    let lines: Vec<&str> = text.lines().collect();
-    let mut problems = Vec::new();
-    for (at, line) in lines.iter().enumerate() {
-        if !has_unsafe(line) {
-            continue;
+/// One `unsafe` in a file.
+struct Unsafe {
+    /// Its line, from 1.
+    line: usize,
+    /// An `unsafe fn`, which documents its caller's duty, rather than a block or an impl.
+    declares_fn: bool,
+    /// The story function it stands in, if any.
+    story: Option<&'static str>,
+}
+
+/// Every `unsafe` of a file, in order.
+#[derive(Default)]
+struct Finder {
+    found: Vec<Unsafe>,
+    story: Option<&'static str>,
+}
+
+impl Finder {
+    fn add(&mut self, span: proc_macro2::Span, declares_fn: bool) {
+        self.found.push(Unsafe { line: span.start().line, declares_fn, story: self.story });
+    }
+}
+
+impl<'ast> Visit<'ast> for Finder {
+    fn visit_item_fn(&mut self, item: &'ast syn::ItemFn) {
+        if let Some(unsafety) = &item.sig.unsafety {
+            self.add(unsafety.span, true);
         }
-        let explained = if declares_unsafe_fn(line) {
-            documented(&lines[..at])
+        let outer = self.story;
+        if outer.is_none() {
+            self.story = STORY.into_iter().find(|name| item.sig.ident == name);
+        }
+        visit::visit_item_fn(self, item);
+        self.story = outer;
+    }
+
+    fn visit_impl_item_fn(&mut self, item: &'ast syn::ImplItemFn) {
+        if let Some(unsafety) = &item.sig.unsafety {
+            self.add(unsafety.span, true);
+        }
+        visit::visit_impl_item_fn(self, item);
+    }
+
+    fn visit_item_impl(&mut self, item: &'ast syn::ItemImpl) {
+        if let Some(unsafety) = &item.unsafety {
+            self.add(unsafety.span, false);
+        }
+        visit::visit_item_impl(self, item);
+    }
+
+    fn visit_macro(&mut self, mac: &'ast syn::Macro) {
+        macro_arguments(mac).iter().for_each(|argument| self.visit_expr(argument));
+        visit::visit_macro(self, mac);
+    }
+
+    fn visit_expr_unsafe(&mut self, block: &'ast syn::ExprUnsafe) {
+        self.add(block.unsafe_token.span, false);
+        visit::visit_expr_unsafe(self, block);
+    }
+}
+
+/// The problems of `text` under both rules; the second (`in_recipe`) only for a recipe.
+pub fn problems(path: &Path, text: &str, in_recipe: bool) -> Vec<String> {
+    let file = match syn::parse_file(text) {
+        Ok(file) => file,
+        Err(e) => return vec![format!("{}: cannot be read as Rust: {e}", shown(path))],
+    };
+    let mut finder = Finder::default();
+    finder.visit_file(&file);
+    let lines: Vec<&str> = text.lines().collect();
+    let unsafe_lines: BTreeSet<usize> = finder.found.iter().map(|u| u.line).collect();
+    let mut problems = Vec::new();
+    for found in &finder.found {
+        let above = &lines[..found.line - 1];
+        let explained = if found.declares_fn {
+            documented(above)
         } else {
-            commented(&lines[..at])
+            commented(above, found.line, &unsafe_lines)
         };
         if !explained {
             problems.push(format!(
                 "{}:{}: `unsafe` without a `// Safety:` comment of its own just above it: say \
                  why this call is sound, for this call alone",
                 shown(path),
-                at + 1
+                found.line
             ));
         }
-    }
-    problems
-}
-
-/// Each `unsafe` inside `main` or `run` of a recipe.
-pub fn unsafe_in_story(path: &Path, text: &str) -> Vec<String> {
-    let mut problems = Vec::new();
-    let mut inside: Option<&str> = None;
-    for (at, line) in text.lines().enumerate() {
-        if let Some(name) = story_start(line) {
-            inside = Some(name);
-        } else if line.starts_with('}') {
-            inside = None;
-        }
-        if let Some(name) = inside
-            && has_unsafe(line)
-        {
+        if let Some(name) = found.story.filter(|_| in_recipe) {
             problems.push(format!(
                 "{}:{}: `unsafe` in `fn {name}`: wrap the raw call once in a small function of \
                  this file, with its own `// Safety:` comment, and call that",
                 shown(path),
-                at + 1
+                found.line
             ));
         }
     }
+    problems.dedup();
     problems
-}
-
-/// The name of a story function that `line` starts, at the top level of a file.
-fn story_start(line: &str) -> Option<&'static str> {
-    let signature = line.strip_prefix("pub ").unwrap_or(line).strip_prefix("fn ")?;
-    STORY.into_iter().find(|name| signature.starts_with(&format!("{name}(")))
-}
-
-/// Whether the code of `line` (not a comment, not a string) says `unsafe`.
-fn has_unsafe(line: &str) -> bool {
-    let code = line.split("//").next().unwrap_or("");
-    let mut in_string = false;
-    let mut words = String::new();
-    for c in code.chars() {
-        if c == '"' {
-            in_string = !in_string;
-        } else if !in_string {
-            words.push(c);
-        }
-    }
-    words.split(|c: char| !c.is_alphanumeric() && c != '_').any(|word| word == "unsafe")
-}
-
-/// Whether `line` declares an `unsafe fn` (rather than calling something unsafe).
-fn declares_unsafe_fn(line: &str) -> bool {
-    let line = line.trim_start();
-    let line = line.strip_prefix("pub ").unwrap_or(line);
-    line.starts_with("unsafe fn ")
 }
 
 /// Whether the doc comment just above a declaration has a `# Safety` section.
@@ -106,20 +134,22 @@ fn documented(above: &[&str]) -> bool {
         .any(|l| l == "/// # Safety")
 }
 
-/// Whether the lines just above an `unsafe` hold a comment block with a `// Safety:` line,
-/// with at most [`STATEMENT_LINES`] code lines of the same statement (and no other `unsafe`)
-/// between them.
-fn commented(above: &[&str]) -> bool {
+/// Whether the lines just above the `unsafe` on line `line` hold a comment block with a
+/// `// Safety:` line, with at most [`STATEMENT_LINES`] code lines of the same statement, and
+/// no other `unsafe`, between them.
+fn commented(above: &[&str], line: usize, unsafe_lines: &BTreeSet<usize>) -> bool {
     let mut code_lines = 0;
     let mut in_comment = false;
-    for line in above.iter().rev().map(|l| l.trim()) {
-        let is_comment = line.starts_with("//") && !line.starts_with("///");
+    for (at, text) in above.iter().enumerate().rev() {
+        let text = text.trim();
+        let is_comment = text.starts_with("//") && !text.starts_with("///");
+        let other_unsafe = at + 1 != line && unsafe_lines.contains(&(at + 1));
         if is_comment {
-            if line.starts_with("// Safety:") {
+            if text.starts_with("// Safety:") {
                 return true;
             }
             in_comment = true;
-        } else if in_comment || has_unsafe(line) || line.ends_with(';') || line.ends_with('}') {
+        } else if in_comment || other_unsafe || text.ends_with(';') || text.ends_with('}') {
             return false;
         } else {
             code_lines += 1;
@@ -135,9 +165,9 @@ fn commented(above: &[&str]) -> bool {
 mod tests {
     use super::*;
 
-    /// The test texts say `UNSAFE`, so that this file's own check does not read them as code.
-    fn missing(text: &str) -> Vec<usize> {
-        missing_safety_comments(Path::new("r.rs"), &text.replace("UNSAFE", "unsafe"))
+    /// The lines of the problems `text` has, as a file and as a recipe.
+    fn lines(text: &str, in_recipe: bool) -> Vec<usize> {
+        problems(Path::new("r.rs"), text, in_recipe)
             .iter()
             .map(|p| p.split(':').nth(1).unwrap().parse().unwrap())
             .collect()
@@ -145,34 +175,39 @@ mod tests {
 
     #[test]
     fn each_unsafe_needs_a_comment_of_its_own() {
-        let text = "\
+        let text = r#"
 fn post(sem: *mut sem_t) -> Result<()> {
     // Safety: the semaphore was initialised and stays mapped.
-    Errno::result(UNSAFE { libc::sem_post(sem) })?;
+    Errno::result(unsafe { libc::sem_post(sem) })?;
     // Safety (each call below): one blanket comment.
-    let _ = UNSAFE { a() };
-    let _ = UNSAFE { b() };
+    let _ = unsafe { a() };
+    let _ = unsafe { b() };
     // Safety: the statement goes on below.
     let map =
-        UNSAFE { mmap() };
-    let word = \"UNSAFE\"; // no code says it here
-    //! UNSAFE in a comment is no code either
+        unsafe { mmap() };
+    let word = "unsafe"; // no code says it here
+    say!("{}", unsafe { c() })?;
+    Ok(())
 }
-";
-        assert_eq!(missing(text), [5, 6]);
+"#;
+        // The blanket comment is no `// Safety:` line; a macro's argument is code too.
+        assert_eq!(lines(text, false), [6, 7, 12]);
+        let text = "fn f() {\n    // Safety: about the line below only.\n    a();\n    unsafe { b() };\n}\n";
+        assert_eq!(lines(text, false), [4]);
     }
 
     #[test]
     fn an_unsafe_fn_states_its_callers_duty() {
-        let text = "    /// Copies.\n    ///\n    /// # Safety\n    /// Only one writer.\n    pub UNSAFE fn write() {}\n    /// No section.\n    UNSAFE fn read() {}\n";
-        assert_eq!(missing(text), [7]);
-    }
-
-    #[test]
-    fn a_comment_above_an_earlier_statement_does_not_count() {
-        let text = "    // Safety: about the line below only.\n    a();\n    UNSAFE { b() };\n";
-        assert_eq!(missing(text), [3]);
-        assert_eq!(missing("UNSAFE { start() };\n"), [1]);
+        let text = "\
+/// Copies.
+///
+/// # Safety
+/// Only one writer.
+pub unsafe fn write() {}
+/// No section.
+unsafe fn read() {}
+";
+        assert_eq!(lines(text, false), [7]);
     }
 
     #[test]
@@ -180,7 +215,7 @@ fn post(sem: *mut sem_t) -> Result<()> {
         let text = "\
 fn post(sem: *mut sem_t) {
     // Safety: fine in a wrapper.
-    UNSAFE { libc::sem_post(sem) };
+    unsafe { libc::sem_post(sem) };
 }
 
 pub fn main() -> ExitCode {
@@ -190,13 +225,14 @@ pub fn main() -> ExitCode {
 fn run() -> Result<()> {
     let child = fork::fork(|| {
         // Safety: a closure inside run is still the story.
-        UNSAFE { libc::_exit(3) }
+        unsafe { libc::_exit(3) }
     })?;
     Ok(())
 }
 ";
-        let problems = unsafe_in_story(Path::new("r.rs"), &text.replace("UNSAFE", "unsafe"));
-        assert_eq!(problems.len(), 1, "{problems:?}");
-        assert!(problems[0].starts_with("r.rs:13: `unsafe` in `fn run`"), "{}", problems[0]);
+        let found = problems(Path::new("r.rs"), text, true);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].starts_with("r.rs:13: `unsafe` in `fn run`"), "{}", found[0]);
+        assert!(lines(text, false).is_empty());
     }
 }
